@@ -1,0 +1,467 @@
+#include "stream.hpp"
+
+#include "connector.hpp"
+#include "core.hpp"
+#include <braid/error.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace braid::detail {
+
+namespace {
+
+// A buffer that grew for a burst is given back once drained, so that idle connections
+// stay small.
+constexpr std::size_t keptBufferCapacity = 16 * 1024;
+// Reads per readiness event before giving other connections a turn.
+constexpr int readsPerEvent = 4;
+
+Failure errnoFailure(int error) {
+    return Failure(ConnectionLost(std::string("Connection lost: ") + std::strerror(error)));
+}
+
+} // namespace
+
+StreamConnection::StreamConnection(ReactorCore& core, int fd, Address peer, bool tcp,
+                                   std::shared_ptr<Connector> connector)
+    : core_(core), fd_(fd), peer_(std::move(peer)), connector_(std::move(connector)), tcp_(tcp) {}
+
+StreamConnection::~StreamConnection() {
+    if (fd_ >= 0) {
+        core_.poller->remove(fd_, *this);
+        ::close(fd_);
+    }
+}
+
+void StreamConnection::start(std::unique_ptr<Protocol> protocol) {
+    protocol_ = std::move(protocol);
+    interest_ = Poller::readable;
+    core_.poller->add(fd_, interest_, *this);
+    if (!core_.guarded("connectionMade", [&] { protocol_->makeConnection(*this); })) {
+        protocolFailed("connectionMade");
+    }
+}
+
+// --- reading -----------------------------------------------------------------------------
+
+bool StreamConnection::wantsToRead() const noexcept {
+    return !closeReason_ && !readShut_ && !readPaused_ && !disconnecting_ &&
+           !(throttled_ && limits_.pauseReading);
+}
+
+void StreamConnection::updateInterest() {
+    if (fd_ < 0) {
+        return;
+    }
+    std::uint32_t wanted = (wantsToRead() ? Poller::readable : 0U) |
+                           (!closeReason_ && bufferedBytes() > 0 ? Poller::writable : 0U);
+    if (wanted != interest_) {
+        interest_ = wanted;
+        core_.poller->modify(fd_, interest_, *this);
+    }
+}
+
+void StreamConnection::onReady(std::uint32_t events) {
+    if (closeReason_) {
+        return;
+    }
+    if ((events & Poller::writable) != 0) {
+        flushOut();
+    }
+    if ((events & (Poller::readable | Poller::hangup | Poller::error)) != 0 && wantsToRead()) {
+        doRead();
+    } else if ((events & (Poller::error | Poller::hangup)) != 0 && !closeReason_) {
+        // Not reading (paused, or the read side is done) yet the socket is dead: errors
+        // and hangups are reported whatever the interest, so end it now or spin.
+        int error = 0;
+        socklen_t length = sizeof(error);
+        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+        fail(errnoFailure(error != 0 ? error : EPIPE));
+    }
+}
+
+void StreamConnection::doRead() {
+    for (int i = 0; i < readsPerEvent && wantsToRead(); ++i) {
+        ssize_t n = ::recv(fd_, core_.readBuffer.get(), ReactorCore::readBufferSize, 0);
+        if (n > 0) {
+            deliver(static_cast<std::size_t>(n));
+            if (static_cast<std::size_t>(n) < ReactorCore::readBufferSize) {
+                return; // the socket is drained (level-triggered: more will wake us)
+            }
+        } else if (n == 0) {
+            // The peer shut down its side. What we still have to write is kept: the
+            // default readConnectionLost() closes only once it is sent.
+            readShut_ = true;
+            updateInterest();
+            if (!core_.guarded("readConnectionLost", [&] { protocol_->readConnectionLost(); })) {
+                protocolFailed("readConnectionLost");
+            }
+            return;
+        } else if (errno == EINTR) {
+            continue;
+        } else {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                fail(errnoFailure(errno));
+            }
+            return;
+        }
+    }
+}
+
+void StreamConnection::deliver(std::size_t length) {
+    // Writes made by dataReceived are gathered and sent with one syscall when it returns
+    // (a read holding many pipelined requests gets its replies in one send).
+    corked_ = true;
+    bool ok = core_.guarded("dataReceived", [&] {
+        protocol_->dataReceived(std::string_view(core_.readBuffer.get(), length));
+    });
+    corked_ = false;
+    if (!ok) {
+        protocolFailed("dataReceived");
+        return;
+    }
+    if (bufferedBytes() > 0 && !closeReason_) {
+        flushOut();
+    }
+}
+
+void StreamConnection::protocolFailed(const char* what) {
+    (void)what; // already logged by guarded(); the connection cannot be trusted any more
+    abortConnection();
+}
+
+// --- writing -----------------------------------------------------------------------------
+
+void StreamConnection::write(std::string_view data) {
+    if (closeReason_ || writeShutRequested_ || data.empty()) {
+        return;
+    }
+    if (bufferedBytes() == 0 && !corked_) {
+        if (sendDirect(data)) {
+            return;
+        }
+    } else {
+        append(data);
+    }
+    checkHighWater();
+}
+
+// Sends with no copy when nothing is queued; queues what the kernel did not take.
+bool StreamConnection::sendDirect(std::string_view data) {
+    ssize_t n;
+    do {
+        n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            fail(errnoFailure(errno));
+            return true;
+        }
+        n = 0;
+    }
+    if (static_cast<std::size_t>(n) == data.size()) {
+        return true;
+    }
+    append(data.substr(static_cast<std::size_t>(n)));
+    updateInterest();
+    return false;
+}
+
+void StreamConnection::writeSequence(std::span<const std::string_view> data) {
+    if (closeReason_ || writeShutRequested_) {
+        return;
+    }
+    if (bufferedBytes() > 0 || corked_ || data.size() > IOV_MAX) {
+        for (std::string_view piece : data) {
+            append(piece);
+        }
+        checkHighWater();
+        return;
+    }
+    std::array<iovec, 64> small{};
+    std::vector<iovec> large;
+    iovec* iov = small.data();
+    if (data.size() > small.size()) {
+        large.resize(data.size());
+        iov = large.data();
+    }
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        iov[i] = iovec{const_cast<char*>(data[i].data()), data[i].size()}; // NOLINT: writev API
+        total += data[i].size();
+    }
+    ssize_t n;
+    do {
+        n = ::writev(fd_, iov, static_cast<int>(data.size()));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            fail(errnoFailure(errno));
+            return;
+        }
+        n = 0;
+    }
+    auto skip = static_cast<std::size_t>(n);
+    if (skip == total) {
+        return;
+    }
+    for (std::string_view piece : data) {
+        if (skip >= piece.size()) {
+            skip -= piece.size();
+            continue;
+        }
+        append(piece.substr(skip));
+        skip = 0;
+    }
+    updateInterest();
+    checkHighWater();
+}
+
+void StreamConnection::append(std::string_view data) {
+    if (sent_ > 0 && sent_ >= out_.size() / 2) {
+        out_.erase(0, sent_); // keep the unsent part at the front, amortised O(1)
+        sent_ = 0;
+    }
+    out_.append(data);
+}
+
+void StreamConnection::flushOut() {
+    while (bufferedBytes() > 0) {
+        ssize_t n = ::send(fd_, out_.data() + sent_, bufferedBytes(), MSG_NOSIGNAL);
+        if (n > 0) {
+            sent_ += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            fail(errnoFailure(errno));
+            return;
+        }
+        break; // the kernel's buffer is full: EPOLLOUT will tell us when to go on
+    }
+    if (bufferedBytes() == 0) {
+        out_.clear();
+        sent_ = 0;
+        if (out_.capacity() > keptBufferCapacity) {
+            std::string().swap(out_);
+        }
+        onDrained();
+    }
+    updateInterest();
+    checkLowWater();
+}
+
+void StreamConnection::onDrained() {
+    if (pullProducer_ != nullptr && !closeReason_) {
+        core_.guarded("resumeProducing", [&] { pullProducer_->resumeProducing(); });
+        if (bufferedBytes() > 0) {
+            return;
+        }
+    }
+    if (writeShutRequested_ && !writeShut_) {
+        scheduleFinish();
+    }
+    if (disconnecting_ && pushProducer_ == nullptr && pullProducer_ == nullptr) {
+        fail(Failure(ConnectionDone()));
+    }
+}
+
+void StreamConnection::checkHighWater() {
+    if (throttled_ || bufferedBytes() <= limits_.high) {
+        return;
+    }
+    throttled_ = true;
+    if (pushProducer_ != nullptr) {
+        core_.guarded("pauseProducing", [&] { pushProducer_->pauseProducing(); });
+    }
+    updateInterest();
+}
+
+void StreamConnection::checkLowWater() {
+    if (!throttled_ || bufferedBytes() > limits_.low) {
+        return;
+    }
+    throttled_ = false;
+    if (pushProducer_ != nullptr) {
+        core_.guarded("resumeProducing", [&] { pushProducer_->resumeProducing(); });
+    }
+    updateInterest();
+}
+
+void StreamConnection::setWriteBufferLimits(WriteBufferLimits limits) {
+    limits_ = limits;
+    checkHighWater();
+    checkLowWater();
+}
+
+// --- closing -----------------------------------------------------------------------------
+
+void StreamConnection::scheduleFinish() {
+    if (!deferred_) {
+        deferred_ = true;
+        core_.defer(*this);
+    }
+}
+
+void StreamConnection::fail(Failure reason) {
+    if (closeReason_) {
+        return;
+    }
+    closeReason_ = std::move(reason);
+    updateInterest();
+    scheduleFinish();
+}
+
+void StreamConnection::loseConnection() {
+    if (closeReason_ || disconnecting_) {
+        return;
+    }
+    disconnecting_ = true;
+    updateInterest();
+    if (bufferedBytes() == 0 && pushProducer_ == nullptr && pullProducer_ == nullptr) {
+        fail(Failure(ConnectionDone()));
+    }
+}
+
+void StreamConnection::abortConnection() {
+    out_.clear();
+    sent_ = 0;
+    if (tcp_ && fd_ >= 0 && !closeReason_) {
+        // Close with a reset, so the peer learns the close was not clean and the kernel
+        // drops what it still holds for sending.
+        linger reset{1, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    }
+    fail(Failure(ConnectionAborted()));
+}
+
+void StreamConnection::loseWriteConnection() {
+    if (closeReason_ || writeShutRequested_) {
+        return;
+    }
+    writeShutRequested_ = true;
+    if (bufferedBytes() == 0) {
+        scheduleFinish();
+    }
+}
+
+bool StreamConnection::finishIteration() {
+    deferred_ = false;
+    if (!closeReason_ && writeShutRequested_ && !writeShut_ && bufferedBytes() == 0) {
+        writeShut_ = true;
+        ::shutdown(fd_, SHUT_WR);
+        if (!core_.guarded("writeConnectionLost", [&] { protocol_->writeConnectionLost(); })) {
+            protocolFailed("writeConnectionLost");
+        }
+    }
+    if (!closeReason_) {
+        return false;
+    }
+    closeNow(*closeReason_);
+    return true;
+}
+
+void StreamConnection::closeNow(const Failure& reason) {
+    if (fd_ < 0) {
+        return;
+    }
+    core_.poller->remove(fd_, *this);
+    if (reason.check<ConnectionDone>() && !readShut_) {
+        core_.linger(fd_); // the peer may still be sending: see LingeringClose
+    } else {
+        ::close(fd_);
+    }
+    fd_ = -1;
+    IProducer* producer = pushProducer_ != nullptr ? static_cast<IProducer*>(pushProducer_)
+                                                   : static_cast<IProducer*>(pullProducer_);
+    pushProducer_ = nullptr;
+    pullProducer_ = nullptr;
+    if (producer != nullptr) {
+        core_.guarded("stopProducing", [&] { producer->stopProducing(); });
+    }
+    core_.guarded("connectionLost", [&] { detail::deliverConnectionLost(*protocol_, reason); });
+    if (connector_) {
+        connector_->connectionLost(reason);
+    }
+}
+
+// --- the rest of ITransport ----------------------------------------------------------------
+
+Address StreamConnection::getHost() const {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof(storage);
+    if (fd_ < 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+        return {};
+    }
+    return Address::fromSockaddr(reinterpret_cast<const sockaddr*>(&storage), length);
+}
+
+void StreamConnection::setTcpNoDelay(bool enabled) {
+    int value = enabled ? 1 : 0;
+    if (tcp_ && fd_ >= 0) {
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value));
+    }
+}
+
+void StreamConnection::setTcpKeepAlive(bool enabled) {
+    int value = enabled ? 1 : 0;
+    if (tcp_ && fd_ >= 0) {
+        ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &value, sizeof(value));
+    }
+}
+
+IReactorTime& StreamConnection::clock() {
+    return core_.owner;
+}
+
+void StreamConnection::registerProducer(IPushProducer& producer) {
+    if (pushProducer_ != nullptr || pullProducer_ != nullptr) {
+        throw std::logic_error("registerProducer: a producer is already registered");
+    }
+    pushProducer_ = &producer;
+    if (throttled_) {
+        producer.pauseProducing();
+    }
+}
+
+void StreamConnection::registerProducer(IPullProducer& producer) {
+    if (pushProducer_ != nullptr || pullProducer_ != nullptr) {
+        throw std::logic_error("registerProducer: a producer is already registered");
+    }
+    pullProducer_ = &producer;
+    producer.resumeProducing(); // a pull producer writes when asked: ask for the first chunk
+}
+
+void StreamConnection::unregisterProducer() {
+    pushProducer_ = nullptr;
+    pullProducer_ = nullptr;
+    if (disconnecting_ && bufferedBytes() == 0) {
+        fail(Failure(ConnectionDone()));
+    }
+}
+
+void StreamConnection::pauseProducing() {
+    readPaused_ = true;
+    updateInterest();
+}
+
+void StreamConnection::resumeProducing() {
+    readPaused_ = false;
+    updateInterest();
+}
+
+void StreamConnection::stopProducing() {
+    loseConnection();
+}
+
+} // namespace braid::detail

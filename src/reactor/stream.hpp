@@ -1,0 +1,106 @@
+// StreamConnection: the transport of one connected TCP or UNIX stream socket. It owns
+// its protocol. The hot path is onReady → recv into the reactor's buffer → dataReceived
+// → write (appended while dataReceived runs) → one send once it returns.
+#pragma once
+
+#include "poller.hpp"
+#include <braid/failure.hpp>
+#include <braid/protocol.hpp>
+#include <braid/transport.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace braid::detail {
+
+class ReactorCore;
+class Connector;
+
+class StreamConnection final : public ITransport, public IOHandler {
+public:
+    // connector: the client connector this connection came from (nullptr when accepted).
+    StreamConnection(ReactorCore& core, int fd, Address peer, bool tcp,
+                     std::shared_ptr<Connector> connector);
+    StreamConnection(const StreamConnection&) = delete;
+    StreamConnection& operator=(const StreamConnection&) = delete;
+    ~StreamConnection() override;
+
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+
+    // Registers with the poller and calls protocol->makeConnection(*this).
+    void start(std::unique_ptr<Protocol> protocol);
+    void onReady(std::uint32_t events) override;
+    // End-of-iteration work asked for through ReactorCore::defer(). Returns true when
+    // the connection is closed and can be destroyed.
+    bool finishIteration();
+    // Closes at once with `reason` (reactor shutdown).
+    void closeNow(const Failure& reason);
+
+    // ITransport
+    void write(std::string_view data) override;
+    void writeSequence(std::span<const std::string_view> data) override;
+    void loseConnection() override;
+    void abortConnection() override;
+    void loseWriteConnection() override;
+    [[nodiscard]] Address getPeer() const override { return peer_; }
+    [[nodiscard]] Address getHost() const override;
+    void setTcpNoDelay(bool enabled) override;
+    void setTcpKeepAlive(bool enabled) override;
+    void setWriteBufferLimits(WriteBufferLimits limits) override;
+    [[nodiscard]] std::size_t bufferedBytes() const override { return out_.size() - sent_; }
+    [[nodiscard]] IReactorTime& clock() override;
+
+    // IConsumer
+    void registerProducer(IPushProducer& producer) override;
+    void registerProducer(IPullProducer& producer) override;
+    void unregisterProducer() override;
+
+    // IPushProducer: pausing stops reading from the peer.
+    void pauseProducing() override;
+    void resumeProducing() override;
+    void stopProducing() override;
+
+private:
+    [[nodiscard]] bool wantsToRead() const noexcept;
+    void updateInterest();
+    void doRead();
+    void deliver(std::size_t length);
+    void flushOut();
+    bool sendDirect(std::string_view data);
+    void onDrained();
+    void checkHighWater();
+    void checkLowWater();
+    void append(std::string_view data);
+    // Ends the connection with `reason` at the end of this iteration.
+    void fail(Failure reason);
+    // Asks the reactor to call finishIteration() at the end of this iteration.
+    void scheduleFinish();
+    void protocolFailed(const char* what);
+
+    ReactorCore& core_;
+    int fd_;
+    Address peer_;
+    std::shared_ptr<Connector> connector_;
+    std::unique_ptr<Protocol> protocol_;
+
+    std::string out_; // bytes written but not sent yet, from out_[sent_]
+    std::size_t sent_ = 0;
+    WriteBufferLimits limits_;
+    IPushProducer* pushProducer_ = nullptr;
+    IPullProducer* pullProducer_ = nullptr;
+    std::optional<Failure> closeReason_; // set: closes at the end of the iteration
+
+    std::uint32_t interest_ = 0; // what the poller watches now
+    bool tcp_;
+    bool corked_ = false;        // inside dataReceived: writes wait for it to return
+    bool deferred_ = false;      // in the reactor's end-of-iteration list
+    bool disconnecting_ = false; // loseConnection(): close once drained
+    bool readShut_ = false;      // the peer half-closed (or reading is over)
+    bool readPaused_ = false;    // pauseProducing()
+    bool throttled_ = false;     // above the high-water mark
+    bool writeShutRequested_ = false;
+    bool writeShut_ = false;
+};
+
+} // namespace braid::detail

@@ -277,6 +277,38 @@ TEST_P(TcpTest, LoseConnectionSendsWhatIsBufferedFirst) {
     EXPECT_EQ(client->received.size(), big.size());
 }
 
+// Writes of the received bytes themselves are sent from the read buffer without a
+// copy; mixing them with other writes and closing must keep order and lose nothing.
+TEST_P(TcpTest, WritesOfReceivedBytesKeepOrderAndFlushBeforeClosing) {
+    class EchoTwiceAndClose : public Protocol {
+    public:
+        void dataReceived(std::string_view data) override {
+            transport->write(data.substr(0, 3));
+            transport->write("|");
+            transport->write(data);
+            transport->loseConnection();
+        }
+    };
+    auto port = reactor.listenTCP(0, Factory::forProtocol<EchoTwiceAndClose>(), 50, "127.0.0.1");
+    auto client = std::make_shared<Record>();
+    send(port->getHost().port(), client, "abcdef", 100);
+    ASSERT_TRUE(runUntil(reactor, [&] { return client->lost; }));
+    EXPECT_EQ(client->received, "abc|abcdef");
+
+    class EchoThenClose : public Protocol {
+    public:
+        void dataReceived(std::string_view data) override {
+            transport->write(data);
+            transport->loseConnection();
+        }
+    };
+    auto port2 = reactor.listenTCP(0, Factory::forProtocol<EchoThenClose>(), 50, "127.0.0.1");
+    auto client2 = std::make_shared<Record>();
+    send(port2->getHost().port(), client2, "once", 100);
+    ASSERT_TRUE(runUntil(reactor, [&] { return client2->lost; }));
+    EXPECT_EQ(client2->received, "once");
+}
+
 TEST_P(TcpTest, AbortConnectionDropsTheBufferAndReportsConnectionAborted) {
     class Aborter : public Recording {
     public:

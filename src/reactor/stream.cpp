@@ -13,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 namespace braid::detail {
 
@@ -125,10 +126,21 @@ void StreamConnection::deliver(std::size_t length) {
     });
     corked_ = false;
     if (!ok) {
+        inPlace_ = {};
         protocolFailed("dataReceived");
         return;
     }
-    if (bufferedBytes() > 0 && !closeReason_) {
+    if (!inPlace_.empty()) {
+        std::string_view data = std::exchange(inPlace_, {});
+        if (closeReason_) {
+            return;
+        }
+        if (sendDirect(data)) {
+            onDrained(); // as flushOut() would: a loseConnection() may be waiting for this
+        } else {
+            checkHighWater(); // the rest was copied to out_
+        }
+    } else if (bufferedBytes() > 0 && !closeReason_) {
         flushOut();
     }
 }
@@ -140,10 +152,27 @@ void StreamConnection::protocolFailed(const char* what) {
 
 // --- writing -----------------------------------------------------------------------------
 
+bool StreamConnection::inReadBuffer(std::string_view data) const noexcept {
+    const char* begin = core_.readBuffer.get();
+    return std::less_equal<>()(begin, data.data()) &&
+           std::less_equal<>()(data.data() + data.size(), begin + ReactorCore::readBufferSize);
+}
+
+void StreamConnection::materializeInPlace() {
+    if (!inPlace_.empty()) {
+        append(std::exchange(inPlace_, {}));
+    }
+}
+
 void StreamConnection::write(std::string_view data) {
     if (closeReason_ || writeShutRequested_ || data.empty()) {
         return;
     }
+    if (corked_ && bufferedBytes() == 0 && inReadBuffer(data)) {
+        inPlace_ = data; // sent when dataReceived returns, from the read buffer itself
+        return;
+    }
+    materializeInPlace();
     if (bufferedBytes() == 0 && !corked_) {
         if (sendDirect(data)) {
             return;
@@ -179,6 +208,7 @@ void StreamConnection::writeSequence(std::span<const std::string_view> data) {
     if (closeReason_ || writeShutRequested_) {
         return;
     }
+    materializeInPlace();
     if (bufferedBytes() > 0 || corked_ || data.size() > IOV_MAX) {
         for (std::string_view piece : data) {
             append(piece);
@@ -234,8 +264,8 @@ void StreamConnection::append(std::string_view data) {
 }
 
 void StreamConnection::flushOut() {
-    while (bufferedBytes() > 0) {
-        ssize_t n = ::send(fd_, out_.data() + sent_, bufferedBytes(), MSG_NOSIGNAL);
+    while (out_.size() > sent_) {
+        ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
         if (n > 0) {
             sent_ += static_cast<std::size_t>(n);
             continue;
@@ -336,6 +366,7 @@ void StreamConnection::loseConnection() {
 void StreamConnection::abortConnection() {
     out_.clear();
     sent_ = 0;
+    inPlace_ = {};
     if (tcp_ && fd_ >= 0 && !closeReason_) {
         // Close with a reset, so the peer learns the close was not clean and the kernel
         // drops what it still holds for sending.

@@ -48,7 +48,9 @@ public:
     void setTcpNoDelay(bool enabled) override;
     void setTcpKeepAlive(bool enabled) override;
     void setWriteBufferLimits(WriteBufferLimits limits) override;
-    [[nodiscard]] std::size_t bufferedBytes() const override { return out_.size() - sent_; }
+    [[nodiscard]] std::size_t bufferedBytes() const override {
+        return out_.size() - sent_ + inPlace_.size();
+    }
     [[nodiscard]] IReactorTime& clock() override;
 
     // IConsumer
@@ -72,6 +74,8 @@ private:
     void checkHighWater();
     void checkLowWater();
     void append(std::string_view data);
+    [[nodiscard]] bool inReadBuffer(std::string_view data) const noexcept;
+    void materializeInPlace();
     // Ends the connection with `reason` at the end of this iteration.
     void fail(Failure reason);
     // Asks the reactor to call finishIteration() at the end of this iteration.
@@ -86,6 +90,10 @@ private:
 
     std::string out_; // bytes written but not sent yet, from out_[sent_]
     std::size_t sent_ = 0;
+    // A write made during dataReceived of bytes inside the reactor's read buffer (an echo
+    // of what arrived): kept as a view, valid until dataReceived returns, and sent from
+    // there without a copy. Any other write first copies it into out_, keeping the order.
+    std::string_view inPlace_;
     WriteBufferLimits limits_;
     IPushProducer* pushProducer_ = nullptr;
     IPullProducer* pullProducer_ = nullptr;

@@ -139,6 +139,13 @@ class Examples(unittest.TestCase):
         result = subprocess.run([example("print_later_twice"), "0.05"], capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(result.stdout, "The future is now!\nThe future is now!\n")
 
+    def test_threads(self):
+        result = subprocess.run([example("threads")], capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = sorted(result.stdout.splitlines())
+        self.assertEqual(lines, ["callInThread: ran in a pool thread",
+                                 "deferToThread: doSomethingWithTheResult(144)"])
+
     def test_echoclient_against_braid_echoserver(self):
         result = client_against_server([example("echoclient"), "127.0.0.1"], [example("echoserver")])
         self.assertEqual(result.stdout, "Server said: Hello, world!\nConnection lost.\n")

@@ -359,7 +359,7 @@ def server_commands(args):
         "epoll_echo": [os.path.join(args.build, "epoll_echo"), "{port}"],
         "uv_echo": [os.path.join(args.build, "uv_echo"), "{port}"],
         "asio_echo": [os.path.join(args.build, "asio_echo"), "{port}"],
-        "twisted_echo": [TWISTED_PYTHON, os.path.join(ROOT, "bench/peers/twisted_echo.py"),
+        "twisted_echo": [TWISTED_PYTHON, os.path.join(ROOT, "examples/twisted/echoserver.py"),
                          "{port}"],
     }
     braid = shlex.split(args.braid)

@@ -13,6 +13,7 @@ import unittest
 
 EXAMPLES = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/examples"
 HERE = os.path.dirname(os.path.abspath(__file__))
+TWISTED = os.path.join(HERE, "..", "..", "examples", "twisted")  # the seeds' own programs
 PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-twisted
 TIMEOUT = 20
 
@@ -156,8 +157,8 @@ class Examples(unittest.TestCase):
         self.assertEqual(result.stdout, "Connection failed.\n")
 
 
-TWISTED_ECHOSERVER = [PYTHON, os.path.join(HERE, "twisted", "echoserver.py")]
-TWISTED_ECHOCLIENT = [PYTHON, os.path.join(HERE, "twisted", "echoclient.py")]
+TWISTED_ECHOSERVER = [PYTHON, os.path.join(TWISTED, "echoserver.py")]
+TWISTED_ECHOCLIENT = [PYTHON, os.path.join(TWISTED, "echoclient.py")]
 
 
 def client_against_server(client, server):

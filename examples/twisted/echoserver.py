@@ -1,9 +1,9 @@
-# twisted_echo: the seed's echoserver.py (seeds/002, "Getting started with Python's Twisted
-# Framework") for braid's echo benchmark (bench/echo_bench.py), with two changes: the port
-# comes from the command line and it binds 127.0.0.1 only. The epoll reactor is installed
-# explicitly (it is Twisted's default on Linux anyway).
+# The seed's echoserver.py (seeds/002, "Getting started with Python's Twisted Framework"),
+# the Twisted peer of braid's examples/echoserver.cpp in the interop tests and the echo
+# benchmark, with two changes: the port comes from the command line and it binds
+# 127.0.0.1 only. The epoll reactor is installed explicitly (Twisted's default on Linux).
 #
-# usage: /usr/bin/python3 twisted_echo.py PORT
+# usage: /usr/bin/python3 echoserver.py PORT
 import sys
 
 from twisted.internet import epollreactor
@@ -24,6 +24,6 @@ class EchoFactory(protocol.Factory):
 
 
 if len(sys.argv) != 2:
-    sys.exit("usage: twisted_echo.py PORT")
+    sys.exit("usage: echoserver.py PORT")
 reactor.listenTCP(int(sys.argv[1]), EchoFactory(), interface="127.0.0.1")
 reactor.run()

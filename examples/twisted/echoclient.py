@@ -1,4 +1,4 @@
-# Seed 002's echoclient.py, taking the port as an argument.
+# Seed 002's echoclient.py, taking the port as an argument (connects to 127.0.0.1).
 import sys
 
 from twisted.internet import protocol, reactor

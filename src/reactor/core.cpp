@@ -328,10 +328,7 @@ void ReactorCore::callWhenRunning(UniqueFunction<void()> f) {
         guarded("callWhenRunning", f);
         return;
     }
-    addTrigger("after", "startup", [f = std::move(f)]() mutable {
-        f();
-        return succeed();
-    });
+    owner.addSystemEventTrigger("after", "startup", std::move(f));
 }
 
 IReactorCore::TriggerId ReactorCore::addTrigger(std::string_view phase, std::string_view event,

@@ -14,9 +14,7 @@ namespace braid::detail {
 
 class ReactorCore;
 
-class ListeningPort final : public IListeningPort,
-                            public IOHandler,
-                            public std::enable_shared_from_this<ListeningPort> {
+class ListeningPort final : public IListeningPort, public IOHandler {
 public:
     // Binds and listens at once: throws CannotListenError.
     ListeningPort(ReactorCore& core, const Address& address, std::shared_ptr<Factory> factory,

@@ -31,6 +31,15 @@ Failure errnoFailure(int error) {
 
 } // namespace
 
+template <class F>
+bool StreamConnection::callProtocol(const char* what, F&& f) {
+    if (core_.guarded(what, std::forward<F>(f))) {
+        return true;
+    }
+    abortConnection();
+    return false;
+}
+
 StreamConnection::StreamConnection(ReactorCore& core, int fd, Address peer, bool tcp,
                                    std::shared_ptr<Connector> connector)
     : core_(core), fd_(fd), peer_(std::move(peer)), connector_(std::move(connector)), tcp_(tcp) {}
@@ -46,9 +55,7 @@ void StreamConnection::start(std::unique_ptr<Protocol> protocol) {
     protocol_ = std::move(protocol);
     interest_ = Poller::readable;
     core_.poller->add(fd_, interest_, *this);
-    if (!core_.guarded("connectionMade", [&] { protocol_->makeConnection(*this); })) {
-        protocolFailed("connectionMade");
-    }
+    callProtocol("connectionMade", [&] { protocol_->makeConnection(*this); });
 }
 
 // --- reading -----------------------------------------------------------------------------
@@ -102,9 +109,7 @@ void StreamConnection::doRead() {
             // default readConnectionLost() closes only once it is sent.
             readShut_ = true;
             updateInterest();
-            if (!core_.guarded("readConnectionLost", [&] { protocol_->readConnectionLost(); })) {
-                protocolFailed("readConnectionLost");
-            }
+            callProtocol("readConnectionLost", [&] { protocol_->readConnectionLost(); });
             return;
         } else if (errno == EINTR) {
             continue;
@@ -121,13 +126,11 @@ void StreamConnection::deliver(std::size_t length) {
     // Writes made by dataReceived are gathered and sent with one syscall when it returns
     // (a read holding many pipelined requests gets its replies in one send).
     corked_ = true;
-    bool ok = core_.guarded("dataReceived", [&] {
+    bool ok = callProtocol("dataReceived", [&] {
         protocol_->dataReceived(std::string_view(core_.readBuffer.get(), length));
     });
     corked_ = false;
     if (!ok) {
-        inPlace_ = {};
-        protocolFailed("dataReceived");
         return;
     }
     if (!inPlace_.empty()) {
@@ -143,11 +146,6 @@ void StreamConnection::deliver(std::size_t length) {
     } else if (bufferedBytes() > 0 && !closeReason_) {
         flushOut();
     }
-}
-
-void StreamConnection::protocolFailed(const char* what) {
-    (void)what; // already logged by guarded(); the connection cannot be trusted any more
-    abortConnection();
 }
 
 // --- writing -----------------------------------------------------------------------------
@@ -391,9 +389,7 @@ bool StreamConnection::finishIteration() {
     if (!closeReason_ && writeShutRequested_ && !writeShut_ && bufferedBytes() == 0) {
         writeShut_ = true;
         ::shutdown(fd_, SHUT_WR);
-        if (!core_.guarded("writeConnectionLost", [&] { protocol_->writeConnectionLost(); })) {
-            protocolFailed("writeConnectionLost");
-        }
+        callProtocol("writeConnectionLost", [&] { protocol_->writeConnectionLost(); });
     }
     if (!closeReason_) {
         return false;

@@ -80,7 +80,10 @@ private:
     void fail(Failure reason);
     // Asks the reactor to call finishIteration() at the end of this iteration.
     void scheduleFinish();
-    void protocolFailed(const char* what);
+    // Calls into the protocol. One that throws is logged and its connection aborted (it
+    // cannot be trusted any more); returns false then.
+    template <class F>
+    bool callProtocol(const char* what, F&& f);
 
     ReactorCore& core_;
     int fd_;

@@ -13,6 +13,9 @@ Options:
     --braid CMD         braid's echo server: a path (the port is appended) or a command with
                         {port} in it; default build/release/examples/echoserver
     --idle-connections K  idle-connection memory test size (default 10000; 0 skips it)
+    --repeat K          run every (server, scenario) K times, interleaved (round-robin over the
+                        servers, so drift on a shared machine hits each alike), and report the
+                        median of each figure, with the range of CPU/msg (default 1)
     --realtime          run servers and load generator as SCHED_FIFO (chrt -f 10; root), so
                         other work on a shared machine does not preempt them (the kernel
                         still leaves it 5% of each core)
@@ -43,6 +46,7 @@ import resource
 import shlex
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -239,12 +243,38 @@ def idle_memory(args, server, cpu):
 # --- report ------------------------------------------------------------------------------
 
 
+def median_result(rs):
+    """One result from repeated runs: the median of each figure (None if any run failed),
+    with the range of server CPU per message."""
+    if any(r is None for r in rs):
+        return None
+    if len(rs) == 1:
+        return rs[0]
+
+    def med(get):
+        return statistics.median(get(r) for r in rs)
+
+    cpu = [r["server_cpu_us_per_msg"] for r in rs]
+    return {"runs": len(rs), "msgs_per_s": med(lambda r: r["msgs_per_s"]),
+            "lat_us": {q: med(lambda r, q=q: r["lat_us"][q]) for q in ("p50", "p99", "p999")},
+            "server_cpu_us_per_msg": statistics.median(cpu), "cpu_range": [min(cpu), max(cpu)],
+            "server_cpu_util": med(lambda r: r["server_cpu_util"]),
+            "client_cpu_util": med(lambda r: r["client_cpu_util"]), "all": rs}
+
+
 def fmt(v, digits=0):
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def print_table(results, scenarios, ref_name, seconds):
+def cpu_range(r):
+    lo_hi = r.get("cpu_range")
+    return f" ({lo_hi[0]:.3f}–{lo_hi[1]:.3f})" if lo_hi else ""
+
+
+def print_table(results, scenarios, ref_name, seconds, repeat):
     print()
+    if repeat > 1:
+        print(f"Medians of {repeat} interleaved runs per row; CPU/msg gives (min–max).")
     fallback = " (×epoll_echo where braid has no figure)" if ref_name == "braid" else ""
     print(f"Echo load test ({seconds:g} s per run; ratios are ×{ref_name}{fallback}: for "
           f"msgs/s higher is better, for CPU/msg lower is better)")
@@ -268,7 +298,7 @@ def print_table(results, scenarios, ref_name, seconds):
                 if cpu > 0 and ref["server_cpu_us_per_msg"] > 0:
                     cpu_ratio = cpu / ref["server_cpu_us_per_msg"]
             print(f"| {name} | {scenario_name(*sc)} | {fmt(rate)} | {fmt(r['lat_us']['p50'], 1)} "
-                  f"| {fmt(r['lat_us']['p99'], 1)} | {fmt(cpu, 3)} "
+                  f"| {fmt(r['lat_us']['p99'], 1)} | {fmt(cpu, 3)}{cpu_range(r)} "
                   f"| {fmt(r['server_cpu_util'] * 100)} | {fmt(r['client_cpu_util'] * 100)} "
                   f"| {fmt(rate_ratio, 2)} | {fmt(cpu_ratio, 2)} |")
 
@@ -330,11 +360,14 @@ def parse_args():
     ap.add_argument("--build", default="build/bench-echo")
     ap.add_argument("--json")
     ap.add_argument("--realtime", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # the table and stderr's progress in order
     a.build = os.path.join(ROOT, a.build)
     a.loadgen = os.path.join(a.build, "loadgen")
     a.json = a.json or os.path.join(a.build, "results.json")
+    if a.repeat < 1:
+        ap.error("--repeat must be at least 1")
     a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
     for s in a.servers:
         if s not in SERVER_NAMES:
@@ -389,24 +422,27 @@ def main():
     logdir = os.path.join(args.build, "logs")
     os.makedirs(logdir, exist_ok=True)
 
-    results, idle, failures = {}, [], []
-    for name, argv in commands.items():
+    runs, idle, failures = {}, [], []
+    for rep in range(args.repeat):
         for sc in args.scenarios:
             n, d, s = sc
             # N=1 D=1: the client shares the server's core (issue 3, Speed).
             cpu = server_cpu if (n, d) == (1, 1) else client_cpu
-            log(f"{name} {scenario_name(*sc)}: server on CPU {server_cpu}, client on CPU {cpu}")
-            server = None
-            try:
-                server = Server(name, argv, server_cpu, logdir)
-                results[(name, sc)] = run_load(args, server, n, d, s, cpu)
-            except (RuntimeError, OSError, ValueError) as e:
-                log(f"  FAILED: {e}")
-                failures.append(str(e))
-                results[(name, sc)] = None
-            finally:
-                if server:
-                    server.stop()
+            for name, argv in commands.items():
+                log(f"{name} {scenario_name(*sc)} (run {rep + 1}/{args.repeat}): server on CPU "
+                    f"{server_cpu}, client on CPU {cpu}")
+                server = None
+                try:
+                    server = Server(name, argv, server_cpu, logdir)
+                    runs.setdefault((name, sc), []).append(run_load(args, server, n, d, s, cpu))
+                except (RuntimeError, OSError, ValueError) as e:
+                    log(f"  FAILED: {e}")
+                    failures.append(str(e))
+                    runs.setdefault((name, sc), []).append(None)
+                finally:
+                    if server:
+                        server.stop()
+    results = {key: median_result(rs) for key, rs in runs.items()}
     if args.idle_connections > 0:
         log(f"idle-connection memory test: {args.idle_connections} connections per server")
         for name, argv in commands.items():
@@ -421,7 +457,7 @@ def main():
                 if server:
                     server.stop()
 
-    print_table(results, args.scenarios, ref_name, args.seconds)
+    print_table(results, args.scenarios, ref_name, args.seconds, args.repeat)
     print_idle(idle)
     print_goals(results, idle, args.scenarios)
     with open(args.json, "w") as f:

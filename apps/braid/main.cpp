@@ -7,15 +7,19 @@
 #include <braid/endpoints.hpp>
 #include <braid/error.hpp>
 #include <braid/factory.hpp>
+#include <braid/memcache/server.hpp>
 #include <braid/protocols/echo.hpp>
 #include <braid/reactor.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +86,108 @@ int serve(Service service, const std::vector<std::string>& descriptions) {
     return service.failed ? cannotListen : 0;
 }
 
+// A size as memcached's -I takes it: bytes, or a number with k, m or g. `unit` applies to
+// a plain number (memcached's -m counts megabytes).
+std::size_t parseSize(const std::string& text, std::size_t unit) {
+    std::size_t end = 0;
+    unsigned long long number = std::stoull(text, &end);
+    std::string suffix = text.substr(end);
+    std::size_t scale = unit;
+    if (suffix == "k" || suffix == "K") {
+        scale = std::size_t{1} << 10;
+    } else if (suffix == "m" || suffix == "M") {
+        scale = std::size_t{1} << 20;
+    } else if (suffix == "g" || suffix == "G") {
+        scale = std::size_t{1} << 30;
+    } else if (!suffix.empty()) {
+        throw std::invalid_argument("unknown size suffix '" + suffix + "'");
+    }
+    return static_cast<std::size_t>(number) * scale;
+}
+
+// `braid memcached`: its own options and memcached's usual flags, which mean what they
+// mean to memcached, so scripts written for memcached can start braid instead.
+struct MemcachedCommand {
+    std::vector<std::string> listen;
+    std::string memoryLimit = "64";
+    std::string maxItemSize = "1m";
+    std::size_t threads = 1;
+    std::size_t maxConnections = 1024;
+    std::uint16_t port = 11211;
+    std::string interface;
+    int udpPort = 0;
+    int verbosity = 0;
+    std::string user;
+    bool noEvictions = false;
+
+    void addTo(CLI::App& app) {
+        CLI::App* command = app.add_subcommand(
+            "memcached", "a memcached-compatible cache server (text and meta protocols)");
+        command->add_option("--listen", listen,
+                            "where to listen, as an endpoint description; repeatable "
+                            "(default: tcp:PORT from -p, on -l's address)")
+            ->type_name("DESCRIPTION");
+        command->add_option("-m,--memory-limit", memoryLimit,
+                            "memory for items, in megabytes, or with a k/m/g suffix")
+            ->capture_default_str();
+        command->add_option("-I,--max-item-size", maxItemSize,
+                            "largest item: bytes, or with a k/m/g suffix")
+            ->capture_default_str();
+        command->add_option("-t,--threads", threads, "reactor threads")->capture_default_str();
+        command->add_option("-c,--max-connections", maxConnections, "most open connections")
+            ->capture_default_str();
+        command->add_option("-p,--port", port, "TCP port (without --listen)")
+            ->capture_default_str();
+        command->add_option("-l,--listen-address", interface,
+                            "address to listen on (without --listen; default: all)");
+        command->add_option("-U,--udp-port", udpPort, "UDP port: only 0 (off) is supported");
+        command->add_flag("-v", verbosity, "more verbose (-vv: more still)");
+        command->add_option("-u,--user", user, "accepted for memcached compatibility; ignored");
+        command->add_flag("-M,--disable-evictions", noEvictions,
+                          "answer out of memory instead of evicting items");
+    }
+
+    [[nodiscard]] std::vector<std::string> descriptions() const {
+        if (!listen.empty()) {
+            return listen;
+        }
+        std::vector<std::string> out;
+        if (interface.empty()) {
+            out.push_back(fmt::format("tcp:{}", port));
+        }
+        // memcached's -l takes a comma-separated list.
+        for (std::size_t start = 0; start < interface.size();) {
+            std::size_t comma = std::min(interface.find(',', start), interface.size());
+            out.push_back(fmt::format("tcp:{}:interface={}", port,
+                                      interface.substr(start, comma - start)));
+            start = comma + 1;
+        }
+        return out;
+    }
+
+    int run() const {
+        if (udpPort != 0) {
+            fmt::print(stderr, "braid memcached: UDP is not supported (-U {})\n", udpPort);
+            return badUsage;
+        }
+        braid::memcache::ServerOptions options;
+        try {
+            options.store.memoryLimit = parseSize(memoryLimit, std::size_t{1} << 20);
+            options.store.maxItemSize = parseSize(maxItemSize, 1);
+        } catch (const std::exception& error) {
+            fmt::print(stderr, "braid memcached: bad size: {}\n", error.what());
+            return badUsage;
+        }
+        options.store.evict = !noEvictions;
+        options.maxConnections = maxConnections;
+        options.threads = threads;
+        options.verbosity = verbosity;
+        auto server = std::make_shared<braid::memcache::Server>(options);
+        auto factory = std::make_shared<braid::memcache::ServerFactory>(server, braid::reactor());
+        return serve(Service("memcached", factory), descriptions());
+    }
+};
+
 // `braid` alone: the commands, one line each.
 void printUsage(const CLI::App& app) {
     fmt::print("usage: braid <command> [options]   (braid --help, braid <command> --help)\n"
@@ -105,6 +211,9 @@ int run(int argc, char** argv) {
         ->type_name("DESCRIPTION")
         ->capture_default_str();
 
+    MemcachedCommand memcached;
+    memcached.addTo(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -115,6 +224,9 @@ int run(int argc, char** argv) {
     if (echo->parsed()) {
         return serve(Service("echo", braid::Factory::forProtocol<braid::protocols::Echo>()),
                      echoListen);
+    }
+    if (app.got_subcommand("memcached")) {
+        return memcached.run();
     }
     printUsage(app);
     return 0;

@@ -37,6 +37,10 @@ public:
     virtual void abortConnection() = 0;
     // Half-close: shuts down the write side once the buffer has drained; reading goes on.
     virtual void loseWriteConnection() = 0;
+    // loseConnection() or abortConnection() was called, or the connection failed: nothing
+    // more will be read (Twisted's `transport.disconnecting`). Protocols that take several
+    // messages out of one read, such as LineReceiver, stop there.
+    [[nodiscard]] virtual bool closing() const noexcept = 0;
 
     [[nodiscard]] virtual Address getPeer() const = 0;
     [[nodiscard]] virtual Address getHost() const = 0;

@@ -43,6 +43,9 @@ public:
     void loseConnection() override;
     void abortConnection() override;
     void loseWriteConnection() override;
+    [[nodiscard]] bool closing() const noexcept override {
+        return disconnecting_ || closeReason_.has_value();
+    }
     [[nodiscard]] Address getPeer() const override { return peer_; }
     [[nodiscard]] Address getHost() const override;
     void setTcpNoDelay(bool enabled) override;

@@ -77,6 +77,9 @@ public:
     void loseConnection() override;
     void abortConnection() override;
     void loseWriteConnection() override;
+    [[nodiscard]] bool closing() const noexcept override {
+        return disconnecting_ || closeReason_.has_value() || disconnected();
+    }
     [[nodiscard]] Address getPeer() const override { return peerAddress_; }
     [[nodiscard]] Address getHost() const override { return hostAddress_; }
     void setTcpNoDelay(bool /*enabled*/) override {}

@@ -49,6 +49,7 @@ public:
     // Sets `aborted` and `disconnecting`; what was written stays in value().
     void abortConnection() override;
     void loseWriteConnection() override { writeDisconnecting = true; }
+    [[nodiscard]] bool closing() const noexcept override { return disconnecting; }
     [[nodiscard]] Address getPeer() const override { return peerAddress; }
     [[nodiscard]] Address getHost() const override { return hostAddress; }
     void setTcpNoDelay(bool enabled) override { tcpNoDelay = enabled; }

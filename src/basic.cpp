@@ -1,0 +1,276 @@
+#include <braid/basic.hpp>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <stdexcept>
+#include <utility>
+
+namespace braid {
+
+namespace {
+
+// Whether `part` lies inside `whole` (both views of live memory).
+bool within(std::string_view part, std::string_view whole) noexcept {
+    std::less_equal<const char*> lessEqual;
+    return !whole.empty() && lessEqual(whole.data(), part.data()) &&
+           lessEqual(part.data() + part.size(), whole.data() + whole.size());
+}
+
+// How many bytes of `next` end the line begun in `partial` (which holds no delimiter),
+// delimiter included: the delimiter may start in partial's last bytes. npos when none.
+std::size_t lineEnd(std::string_view partial, std::string_view next, std::string_view delimiter) {
+    const std::size_t size = delimiter.size();
+    // The longest overlap first: it is the earliest delimiter.
+    for (std::size_t inPartial = std::min(partial.size(), size - 1); inPartial > 0; --inPartial) {
+        if (partial.ends_with(delimiter.substr(0, inPartial)) &&
+            next.starts_with(delimiter.substr(inPartial))) {
+            return size - inPartial;
+        }
+    }
+    const std::size_t position = next.find(delimiter);
+    return position == std::string_view::npos ? position : position + size;
+}
+
+} // namespace
+
+namespace detail {
+
+// --- FramingReceiver ---------------------------------------------------------------------
+
+void FramingReceiver::dataReceived(std::string_view data) {
+    if (transport != nullptr && transport->closing()) {
+        return; // nothing will handle it: a closing transport reads no more
+    }
+    if (receiving_ || paused_) {
+        backlog_.append(data);
+        return;
+    }
+    // Views into data must not outlive this call, even when a callback throws.
+    struct Receiving {
+        FramingReceiver& self;
+        explicit Receiving(FramingReceiver& receiver) : self(receiver) { self.receiving_ = true; }
+        Receiving(const Receiving&) = delete;
+        Receiving& operator=(const Receiving&) = delete;
+        ~Receiving() {
+            self.receiving_ = false;
+            self.in_ = {};
+            self.after_ = {};
+        }
+    } receiving(*this);
+
+    if (backlog_.empty()) {
+        in_ = data;
+    } else {
+        nextFromBacklog();
+        after_ = data;
+    }
+    for (;;) {
+        parse();
+        if (!in_.empty() || stopped()) {
+            break;
+        }
+        if (!after_.empty()) {
+            in_ = std::exchange(after_, {});
+        } else if (!backlog_.empty()) {
+            nextFromBacklog();
+        } else {
+            break;
+        }
+    }
+    keepUnhandled();
+}
+
+void FramingReceiver::nextFromBacklog() {
+    working_.swap(backlog_);
+    backlog_.clear();
+    in_ = working_;
+}
+
+// backlog_ = in_ + after_ + backlog_: in_ and after_ are views of data that is going away.
+void FramingReceiver::keepUnhandled() {
+    if (in_.empty() && after_.empty()) {
+        return;
+    }
+    scratch_.assign(in_);
+    scratch_.append(after_);
+    scratch_.append(backlog_);
+    backlog_.swap(scratch_);
+    scratch_.clear();
+    in_ = {};
+    after_ = {};
+}
+
+void FramingReceiver::pauseProducing() {
+    paused_ = true;
+    transport->pauseProducing();
+}
+
+void FramingReceiver::resumeProducing() {
+    paused_ = false;
+    transport->resumeProducing();
+    dataReceived({});
+}
+
+void FramingReceiver::stopProducing() {
+    paused_ = true;
+    transport->stopProducing();
+}
+
+bool FramingReceiver::stopped() const noexcept {
+    return paused_ || (transport != nullptr && transport->closing());
+}
+
+std::optional<std::string_view> FramingReceiver::take(std::size_t size) {
+    if (partial_.empty() && in_.size() >= size) {
+        std::string_view message = in_.substr(0, size);
+        in_.remove_prefix(size);
+        return message;
+    }
+    const std::size_t missing = size - partial_.size();
+    const std::size_t taking = std::min(missing, in_.size());
+    partial_.append(in_.substr(0, taking));
+    in_.remove_prefix(taking);
+    if (taking < missing) {
+        return std::nullopt;
+    }
+    return takePartial();
+}
+
+std::string_view FramingReceiver::takePartial() {
+    taken_.swap(partial_);
+    partial_.clear();
+    return taken_;
+}
+
+std::string FramingReceiver::takeUnhandled() {
+    std::string unhandled;
+    unhandled.reserve(partial_.size() + in_.size() + after_.size() + backlog_.size());
+    unhandled.append(partial_).append(in_).append(after_).append(backlog_);
+    partial_.clear();
+    in_ = {};
+    after_ = {};
+    backlog_.clear();
+    return unhandled;
+}
+
+bool FramingReceiver::continueWith(std::string_view rest) noexcept {
+    if (!receiving_ || !in_.empty() || !after_.empty() || !backlog_.empty()) {
+        return false;
+    }
+    in_ = rest;
+    return true;
+}
+
+} // namespace detail
+
+// --- LineOnlyReceiver --------------------------------------------------------------------
+
+void LineOnlyReceiver::lineLengthExceeded(std::string_view /*line*/) {
+    transport->loseConnection();
+}
+
+void LineOnlyReceiver::sendLine(std::string_view line) {
+    const std::array<std::string_view, 2> pieces{line, delimiter};
+    transport->writeSequence(pieces);
+}
+
+std::string LineOnlyReceiver::clearLineBuffer() {
+    return takeUnhandled();
+}
+
+void LineOnlyReceiver::parse() {
+    while (!in_.empty() && !stopped() && parseLine()) {
+    }
+}
+
+bool LineOnlyReceiver::parseLine() {
+    if (delimiter.empty()) {
+        throw std::logic_error("LineReceiver: the delimiter is empty");
+    }
+    const std::size_t size = delimiter.size();
+    if (!partial_.empty()) {
+        const std::size_t end = lineEnd(partial_, in_, delimiter);
+        partial_.append(in_.substr(0, end));
+        in_.remove_prefix(end == std::string_view::npos ? in_.size() : end);
+        if (end == std::string_view::npos) {
+            // Twisted's limit: no delimiter in that many bytes means a line too long.
+            if (partial_.size() >= MAX_LENGTH + size) {
+                lineLengthExceeded(clearLineBuffer());
+            }
+            return false;
+        }
+        if (partial_.size() - size > MAX_LENGTH) {
+            lineLengthExceeded(clearLineBuffer());
+            return false;
+        }
+        std::string_view line = takePartial();
+        lineReceived(line.substr(0, line.size() - size));
+        return true;
+    }
+    const std::size_t position = in_.find(delimiter);
+    if (position == std::string_view::npos) {
+        if (in_.size() >= MAX_LENGTH + size) {
+            lineLengthExceeded(clearLineBuffer());
+        } else {
+            partial_.assign(in_);
+            in_ = {};
+        }
+        return false;
+    }
+    if (position > MAX_LENGTH) {
+        lineLengthExceeded(clearLineBuffer());
+        return false;
+    }
+    std::string_view line = in_.substr(0, position);
+    in_.remove_prefix(position + size);
+    lineReceived(line);
+    return true;
+}
+
+// --- LineReceiver ------------------------------------------------------------------------
+
+void LineReceiver::rawDataReceived(std::string_view /*data*/) {
+    throw std::logic_error("LineReceiver::rawDataReceived is not implemented");
+}
+
+void LineReceiver::setLineMode(std::string_view extra) {
+    lineMode_ = true;
+    if (extra.empty()) {
+        return;
+    }
+    // The usual case, rawDataReceived() handing back the rest of its data: go on from
+    // there instead of copying it.
+    if (within(extra, raw_) && continueWith(extra)) {
+        return;
+    }
+    dataReceived(extra);
+}
+
+void LineReceiver::parse() {
+    while (!stopped()) {
+        if (lineMode_) {
+            if (in_.empty() || !parseLine()) {
+                return;
+            }
+        } else if (!partial_.empty()) {
+            // A partial line from before setRawMode() is raw data now.
+            deliverRaw(takePartial(), false);
+        } else if (!in_.empty()) {
+            deliverRaw(std::exchange(in_, {}), true);
+        } else {
+            return;
+        }
+    }
+}
+
+void LineReceiver::deliverRaw(std::string_view data, bool fromInput) {
+    raw_ = fromInput ? data : std::string_view();
+    struct Forget {
+        std::string_view& raw;
+        ~Forget() { raw = {}; }
+    } forget{raw_};
+    rawDataReceived(data);
+}
+
+} // namespace braid

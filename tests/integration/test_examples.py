@@ -111,6 +111,30 @@ class Examples(unittest.TestCase):
         finally:
             server.stop()
 
+    def test_memcached1_get_and_set(self):
+        port = free_port()
+        server = Server([example("memcached1"), str(port)], port)
+        try:
+            requests = b"set a 0 0 5\r\nhello\r\nset b 0 0 4\r\nb\r\nc\r\nget a b c\r\nbogus\r\n"
+            self.assertEqual(exchange(port, requests),
+                             b"STORED\r\nSTORED\r\nVALUE a 0 5\r\nhello\r\n"
+                             b"VALUE b 0 4\r\nb\r\nc\r\nEND\r\nERROR\r\n")
+        finally:
+            server.stop()
+
+    def test_memcached2_expires_and_cancels_on_overwrite(self):
+        port = free_port()
+        server = Server([example("memcached2"), str(port)], port)
+        try:
+            self.assertEqual(exchange(port, b"set a 0 1 1\r\nx\r\nset b 0 1 1\r\ny\r\n"
+                                            b"set b 0 0 1\r\nz\r\nget a b\r\n"),
+                             b"STORED\r\nSTORED\r\nSTORED\r\nVALUE a 0 1\r\nx\r\n"
+                             b"VALUE b 0 1\r\nz\r\nEND\r\n")
+            time.sleep(1.5)  # a's expiry fires; b's was cancelled by the second set
+            self.assertEqual(exchange(port, b"get a b\r\n"), b"VALUE b 0 1\r\nz\r\nEND\r\n")
+        finally:
+            server.stop()
+
     def test_helloworld_prints_what_arrives(self):
         port = free_port()
         server = Server([example("helloworld"), str(port)], port)

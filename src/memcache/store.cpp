@@ -164,7 +164,6 @@ struct Store::Impl {
         shard.lru.remove(item);
         const auto size = item->size();
         shard.counters.currItems -= 1;
-        shard.counters.bytes -= size;
         Item::destroy(item);
         release(size);
     }
@@ -201,7 +200,6 @@ struct Store::Impl {
     void link(Shard& shard, Item* item, Item* old) {
         if (old != nullptr) {
             shard.counters.currItems -= 1;
-            shard.counters.bytes -= old->size();
             shard.table.remove(old);
             shard.lru.remove(old);
             Item::destroy(old);
@@ -210,7 +208,6 @@ struct Store::Impl {
         shard.lru.pushFront(item);
         shard.counters.currItems += 1;
         shard.counters.totalItems += 1;
-        shard.counters.bytes += item->size();
     }
 
     // --- the byte budget ----------------------------------------------------------------
@@ -636,13 +633,14 @@ void Store::flushAll(Seconds at) {
 
 std::size_t Store::sweep(Seconds now, std::size_t budget) {
     const std::lock_guard sweepLock(impl_->sweepMutex);
-    // Bounded work: a few items looked at per item removed.
+    // Bounded work: a few buckets and items looked at per item removed.
     std::size_t examineLeft = 4 * budget + 64;
     std::size_t removed = 0;
     for (std::size_t visited = 0; visited < impl_->shards.size(); ++visited) {
         Shard& shard = impl_->shards[impl_->sweepShard];
         const std::lock_guard lock(shard.mutex);
-        while (shard.sweepBucket < shard.table.bucketCount()) {
+        while (shard.sweepBucket < shard.table.bucketCount() && examineLeft > 0) {
+            --examineLeft;
             const bool done = shard.table.forEachInBucket(shard.sweepBucket, [&](Item* item) {
                 if (removed == budget || examineLeft == 0) {
                     return false;
@@ -675,6 +673,9 @@ StoreStats Store::stats() const {
         const std::lock_guard lock(shard.mutex);
         addCounters(total, shard.counters);
     }
+    // The global count: summing shards read one after another could count an item twice
+    // while it moves, and briefly exceed the limit.
+    total.bytes = impl_->used.load(std::memory_order_relaxed);
     total.limitMaxbytes = impl_->options.memoryLimit;
     return total;
 }

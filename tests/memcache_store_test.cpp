@@ -255,7 +255,7 @@ TEST(MemcacheStoreTest, CasChecksTheItemsCas) {
     EXPECT_EQ(stats.casHits, 1U);
 }
 
-TEST(MemcacheStoreTest, SetWithCompareCasActsAsCas) {
+TEST(MemcacheStoreTest, SetOrReplaceWithCompareCasActsAsCas) {
     Store store({});
     const auto cas = put(store, "k", "v").cas;
     StoreRequest request;
@@ -265,6 +265,9 @@ TEST(MemcacheStoreTest, SetWithCompareCasActsAsCas) {
     EXPECT_EQ(store.store(request, t0).status, StoreStatus::exists);
     request.compareCas = cas;
     EXPECT_EQ(store.store(request, t0).status, StoreStatus::stored);
+    request.mode = StoreMode::replace; // so does replace, as memcached's mset
+    EXPECT_EQ(store.store(request, t0).status, StoreStatus::exists);
+    EXPECT_EQ(store.stats().casBadval, 2U);
 }
 
 TEST(MemcacheStoreTest, TooLargeItemsAreRefusedAndASetDropsTheOldValue) {

@@ -325,8 +325,10 @@ bool isAppend(StoreMode mode) {
 // stats. Sets staleWrite for meta I's "older cas marks it stale" case.
 StoreStatus Store::Impl::checkStore(Shard& shard, const StoreRequest& request, Item* old,
                                     Seconds now, bool& staleWrite) {
+    // As memcached's mset: a cas value turns set and replace into cas.
     const bool casMode = request.mode == StoreMode::cas ||
-                         (request.mode == StoreMode::set && request.compareCas.has_value());
+                         (request.compareCas.has_value() &&
+                          (request.mode == StoreMode::set || request.mode == StoreMode::replace));
     if (old == nullptr) {
         if (casMode) {
             shard.counters.casMisses += 1;

@@ -162,6 +162,7 @@ void Connection::arithmetic(const Tokens& tokens, bool incr) {
         break;
     case ArithStatus::notFound:
     case ArithStatus::exists: reply("NOT_FOUND"); break;
+    case ArithStatus::outOfMemory: reply("SERVER_ERROR out of memory"); break;
     }
 }
 

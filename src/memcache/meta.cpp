@@ -464,6 +464,7 @@ void Connection::metaArithmetic(Tokens& tokens) {
         appendOpaqueAndKey(tokens, 2, rawKey, false);
         output_.append("\r\n");
         return;
+    case ArithStatus::outOfMemory: replyError("SERVER_ERROR out of memory"); return;
     case ArithStatus::ok: break;
     }
     if (flags.quiet) {

@@ -27,14 +27,14 @@ Seconds absoluteExpiry(std::int64_t exptime, Seconds now) noexcept;
 struct ItemView {
     std::string_view key;
     std::string_view value;
-    std::uint32_t flags = 0;  // the client's opaque flags
-    Seconds exptime = 0;      // absolute, 0 = never
-    std::uint64_t cas = 0;    // unique per modification
-    Seconds lastAccess = 0;   // before this access
+    std::uint32_t flags = 0;    // the client's opaque flags
+    Seconds exptime = 0;        // absolute, 0 = never
+    std::uint64_t cas = 0;      // unique per modification
+    Seconds lastAccess = 0;     // before this access
     bool fetchedBefore = false; // fetched by a get since it was stored (meta 'h')
-    bool stale = false;       // invalidated by a meta delete/set with I (meta 'X')
-    bool won = false;         // this request won the right to recache (meta 'W')
-    bool alreadyWon = false;  // another request won it earlier (meta 'Z')
+    bool stale = false;         // invalidated by a meta delete/set with I (meta 'X')
+    bool won = false;           // this request won the right to recache (meta 'W')
+    bool alreadyWon = false;    // another request won it earlier (meta 'Z')
 };
 
 struct GetOptions {
@@ -60,11 +60,11 @@ struct StoreRequest {
     std::string_view key;
     std::string_view value;
     std::uint32_t flags = 0;
-    Seconds exptime = 0;                       // absolute, 0 = never
-    std::optional<std::uint64_t> compareCas;   // cas command, meta C
-    std::optional<std::uint64_t> newCas;       // meta E: use this as the new cas value
-    bool invalidate = false;                   // meta I: a cas older than the item's marks it stale
-    std::optional<Seconds> vivifyExptime;      // meta N with append/prepend: create if missing
+    Seconds exptime = 0;                     // absolute, 0 = never
+    std::optional<std::uint64_t> compareCas; // cas command, meta C
+    std::optional<std::uint64_t> newCas;     // meta E: use this as the new cas value
+    bool invalidate = false;                 // meta I: a cas older than the item's marks it stale
+    std::optional<Seconds> vivifyExptime;    // meta N with append/prepend: create if missing
 };
 
 struct StoreResult {
@@ -82,11 +82,13 @@ struct DeleteRequest {
 
 enum class DeleteStatus : std::uint8_t { deleted, notFound, exists };
 
-enum class ArithStatus : std::uint8_t { ok, notFound, nonNumeric, exists };
+// outOfMemory: a longer number (or meta N's new item) found no room, as memcached's
+// "SERVER_ERROR out of memory".
+enum class ArithStatus : std::uint8_t { ok, notFound, nonNumeric, exists, outOfMemory };
 
 struct ArithRequest {
     std::string_view key;
-    bool incr = true;                        // incr wraps at 2^64, decr stops at 0
+    bool incr = true; // incr wraps at 2^64, decr stops at 0
     std::uint64_t delta = 1;
     std::optional<std::uint64_t> compareCas; // meta C
     std::optional<std::uint64_t> newCas;     // meta E
@@ -154,7 +156,8 @@ public:
 
     // The bytes an item with this key and value length is counted as (checked against
     // maxItemSize and memoryLimit).
-    [[nodiscard]] static std::size_t itemSize(std::size_t keyLength, std::size_t valueLength) noexcept;
+    [[nodiscard]] static std::size_t itemSize(std::size_t keyLength,
+                                              std::size_t valueLength) noexcept;
 
     [[nodiscard]] StoreStats stats() const;
 

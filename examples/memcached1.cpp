@@ -2,7 +2,6 @@
 // ignored. The protocol is in memcached_server.hpp.
 //     ./memcached1 [port]       (default 11211)
 #include "memcached_server.hpp"
-
 #include <braid/reactor.hpp>
 
 #include <cstdlib>

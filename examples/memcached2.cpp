@@ -3,7 +3,6 @@
 // removal still pending from the last one.
 //     ./memcached2 [port]       (default 11211)
 #include "memcached_server.hpp"
-
 #include <braid/reactor.hpp>
 
 #include <cstdlib>

@@ -59,8 +59,8 @@ public:
                 }
             }
             sendLine("END");
-        } else if (parts.size() == 5 && parts[0] == "set" && number(parts[3]) &&
-                   number(parts[4]) && *number(parts[4]) >= 0) {
+        } else if (parts.size() == 5 && parts[0] == "set" && number(parts[3]) && number(parts[4]) &&
+                   *number(parts[4]) >= 0) {
             key_ = parts[1];
             exptime_ = *number(parts[3]);
             remaining_ = static_cast<std::size_t>(*number(parts[4])) + 2; // data and \r\n

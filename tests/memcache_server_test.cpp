@@ -84,7 +84,8 @@ constexpr std::string_view script =
 
 std::string withSwallowedData(std::string_view text) {
     std::string out(text);
-    std::size_t at = out.find("set big 0 0 2000000\r\n") + std::string_view("set big 0 0 2000000\r\n").size();
+    std::size_t at =
+        out.find("set big 0 0 2000000\r\n") + std::string_view("set big 0 0 2000000\r\n").size();
     out.insert(at, std::string(2000000, 'v') + "\r\n");
     return out;
 }

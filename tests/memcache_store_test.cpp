@@ -415,7 +415,7 @@ TEST(MemcacheStoreTest, GetAndTouchCountsAsATouch) {
 TEST(MemcacheStoreTest, FlushAllNowDropsEarlierItemsOnly) {
     Store store({});
     put(store, "before", "v");
-    store.flushAll(t0);
+    store.flushAll(t0 - 1, t0);
     put(store, "after", "v");
     EXPECT_FALSE(value(store, "before"));
     EXPECT_TRUE(value(store, "after"));
@@ -425,13 +425,21 @@ TEST(MemcacheStoreTest, FlushAllNowDropsEarlierItemsOnly) {
 TEST(MemcacheStoreTest, DelayedFlushAllTakesEffectAtItsTime) {
     Store store({});
     put(store, "k", "v");
-    store.flushAll(t0 + 10);
+    store.flushAll(t0 + 10, t0);
     put(store, "k2", "v", StoreMode::set, t0 + 5);
     EXPECT_TRUE(value(store, "k", t0 + 9));
     EXPECT_FALSE(value(store, "k", t0 + 10));
     EXPECT_FALSE(value(store, "k2", t0 + 10));
-    put(store, "k3", "v", StoreMode::set, t0 + 10);
+    put(store, "k3", "v", StoreMode::set, t0 + 11);
     EXPECT_TRUE(value(store, "k3", t0 + 11));
+}
+
+TEST(MemcacheStoreTest, ALaterDelayedFlushDoesNotBringBackFlushedItems) {
+    Store store({});
+    put(store, "k", "v");
+    store.flushAll(t0 - 1, t0); // k is dead, but still in its shard
+    store.flushAll(t0 + 100, t0);
+    EXPECT_FALSE(value(store, "k"));
 }
 
 TEST(MemcacheStoreTest, SweepRemovesDeadItemsWithinItsBudget) {

@@ -123,15 +123,18 @@ struct MemcachedCommand {
     void addTo(CLI::App& app) {
         CLI::App* command = app.add_subcommand(
             "memcached", "a memcached-compatible cache server (text and meta protocols)");
-        command->add_option("--listen", listen,
-                            "where to listen, as an endpoint description; repeatable "
-                            "(default: tcp:PORT from -p, on -l's address)")
+        command
+            ->add_option("--listen", listen,
+                         "where to listen, as an endpoint description; repeatable "
+                         "(default: tcp:PORT from -p, on -l's address)")
             ->type_name("DESCRIPTION");
-        command->add_option("-m,--memory-limit", memoryLimit,
-                            "memory for items, in megabytes, or with a k/m/g suffix")
+        command
+            ->add_option("-m,--memory-limit", memoryLimit,
+                         "memory for items, in megabytes, or with a k/m/g suffix")
             ->capture_default_str();
-        command->add_option("-I,--max-item-size", maxItemSize,
-                            "largest item: bytes, or with a k/m/g suffix")
+        command
+            ->add_option("-I,--max-item-size", maxItemSize,
+                         "largest item: bytes, or with a k/m/g suffix")
             ->capture_default_str();
         command->add_option("-t,--threads", threads, "reactor threads")->capture_default_str();
         command->add_option("-c,--max-connections", maxConnections, "most open connections")
@@ -158,8 +161,8 @@ struct MemcachedCommand {
         // memcached's -l takes a comma-separated list.
         for (std::size_t start = 0; start < interface.size();) {
             std::size_t comma = std::min(interface.find(',', start), interface.size());
-            out.push_back(fmt::format("tcp:{}:interface={}", port,
-                                      interface.substr(start, comma - start)));
+            out.push_back(
+                fmt::format("tcp:{}:interface={}", port, interface.substr(start, comma - start)));
             start = comma + 1;
         }
         return out;

@@ -61,7 +61,8 @@ void Connection::get(const Tokens& tokens, bool withCas, bool touch) {
                 return;
             }
             ThreadCounters::add(counters_.getKeys);
-            store_.get(key, now_, options, [&](const ItemView& item) { appendValue(item, withCas); });
+            store_.get(key, now_, options,
+                       [&](const ItemView& item) { appendValue(item, withCas); });
         }
         if (!batch.hasRest) {
             break;
@@ -122,8 +123,10 @@ void Connection::expectData(PendingStore pending, std::size_t valueLength) {
         swallow_ = valueLength + 2;
         // A failed set must not leave the old value readable (memcached unlinks it too).
         if (pending.meta || pending.request.mode == StoreMode::set) {
-            store_.remove(DeleteRequest{.key = pending.key, .compareCas = std::nullopt,
-                                        .newCas = std::nullopt, .invalidate = false,
+            store_.remove(DeleteRequest{.key = pending.key,
+                                        .compareCas = std::nullopt,
+                                        .newCas = std::nullopt,
+                                        .invalidate = false,
                                         .exptime = std::nullopt},
                           now_);
         }
@@ -228,7 +231,7 @@ void Connection::flushAll(const Tokens& tokens) {
     // memcached: items last stored or touched at or before (deadline - 1) go, once that
     // moment has come; so a delay of 0 or 1 flushes at once.
     Seconds deadline = delay > 0 ? absoluteExpiry(delay, now_) : now_;
-    store_.flushAll(deadline - 1);
+    store_.flushAll(deadline - 1, now_);
     reply("OK");
 }
 

@@ -17,7 +17,9 @@ constexpr std::size_t flushThreshold = 256 * 1024;
 } // namespace
 
 Connection::Connection(std::shared_ptr<ServerFactory> factory)
-    : factory_(std::move(factory)), server_(factory_->server()), store_(server_.store()),
+    : factory_(std::move(factory)),
+      server_(factory_->server()),
+      store_(server_.store()),
       counters_(factory_->counters()) {}
 
 Connection::~Connection() {

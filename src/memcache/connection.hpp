@@ -9,7 +9,6 @@
 #pragma once
 
 #include "text.hpp"
-
 #include <braid/memcache/server.hpp>
 #include <braid/memcache/store.hpp>
 #include <braid/producer.hpp>

@@ -209,13 +209,31 @@ void Connection::metaGet(Tokens& tokens) {
         for (std::size_t i = 2; i + 1 < tokens.ntokens; ++i) {
             std::string_view token = tokens.token[i];
             switch (token[0]) {
-            case 's': output_.append(" s"); appendNumber(output_, item.value.size()); break;
-            case 't': output_.append(" t"); appendSigned(output_, remainingTtl(item.exptime, now_)); break;
-            case 'c': output_.append(" c"); appendNumber(output_, item.cas); break;
-            case 'f': output_.append(" f"); appendNumber(output_, item.flags); break;
-            case 'l': output_.append(" l"); appendSigned(output_, now_ - item.lastAccess); break;
+            case 's':
+                output_.append(" s");
+                appendNumber(output_, item.value.size());
+                break;
+            case 't':
+                output_.append(" t");
+                appendSigned(output_, remainingTtl(item.exptime, now_));
+                break;
+            case 'c':
+                output_.append(" c");
+                appendNumber(output_, item.cas);
+                break;
+            case 'f':
+                output_.append(" f");
+                appendNumber(output_, item.flags);
+                break;
+            case 'l':
+                output_.append(" l");
+                appendSigned(output_, now_ - item.lastAccess);
+                break;
             case 'h': output_.append(item.fetchedBefore ? " h1" : " h0"); break;
-            case 'O': output_.push_back(' '); output_.append(token); break;
+            case 'O':
+                output_.push_back(' ');
+                output_.append(token);
+                break;
             case 'k': appendMetaKey(item.key, flags.base64Key); break;
             default: break;
             }
@@ -481,9 +499,18 @@ void Connection::metaArithmetic(Tokens& tokens) {
     for (std::size_t i = 2; i + 1 < tokens.ntokens; ++i) {
         std::string_view token = tokens.token[i];
         switch (token[0]) {
-        case 'c': output_.append(" c"); appendNumber(output_, result.cas); break;
-        case 't': output_.append(" t"); appendSigned(output_, remainingTtl(result.exptime, now_)); break;
-        case 'O': output_.push_back(' '); output_.append(token); break;
+        case 'c':
+            output_.append(" c");
+            appendNumber(output_, result.cas);
+            break;
+        case 't':
+            output_.append(" t");
+            appendSigned(output_, remainingTtl(result.exptime, now_));
+            break;
+        case 'O':
+            output_.push_back(' ');
+            output_.append(token);
+            break;
         case 'k': appendMetaKey(rawKey, false); break;
         default: break;
         }

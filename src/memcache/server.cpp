@@ -1,9 +1,7 @@
 #include "connection.hpp"
-
 #include <braid/memcache/server.hpp>
 
 #include <fmt/format.h>
-
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -64,7 +62,9 @@ void copyCounters(ThreadCounters& to, const CounterTotals& from) {
 } // namespace
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), store_(options_.store), started_(wallClock()),
+    : options_(std::move(options)),
+      store_(options_.store),
+      started_(wallClock()),
       verbosity_(options_.verbosity) {}
 
 bool Server::admit() noexcept {
@@ -223,7 +223,9 @@ std::string Server::slabStats() const {
 }
 
 ServerFactory::ServerFactory(std::shared_ptr<Server> server, IReactorTime& clock)
-    : server_(std::move(server)), clock_(clock), clockBase_(clock.seconds()),
+    : server_(std::move(server)),
+      clock_(clock),
+      clockBase_(clock.seconds()),
       unixBase_(wallClock()) {
     server_->attach(&counters_);
 }

@@ -114,8 +114,10 @@ struct Store::Impl {
     int shardBits = 0;
     std::atomic<std::size_t> used{0}; // bytes charged against memoryLimit
     std::atomic<std::uint64_t> nextCas{1};
-    // flush_all: items stored before oldestLive, or with a cas below flushCas, are gone
-    // once now >= oldestLive (0: no flush pending).
+    // flush_all: items with a cas below flushCas are gone (an immediate flush), and so
+    // are items stored at or before oldestLive once now >= oldestLive (0: none pending).
+    // The two are apart so that a later delayed flush cannot bring back what an earlier
+    // immediate one removed but nothing has reclaimed yet.
     std::atomic<Seconds> oldestLive{0};
     std::atomic<std::uint64_t> flushCas{0};
     std::atomic<std::size_t> evictCursor{0};
@@ -147,9 +149,11 @@ struct Store::Impl {
         if (item.exptime != 0 && item.exptime <= now) {
             return Death::expired;
         }
+        if (item.cas < flushCas.load(std::memory_order_acquire)) {
+            return Death::flushed;
+        }
         const Seconds oldest = oldestLive.load(std::memory_order_acquire);
-        if (oldest != 0 && now >= oldest &&
-            (item.storedAt < oldest || item.cas < flushCas.load(std::memory_order_relaxed))) {
+        if (oldest != 0 && now >= oldest && item.storedAt <= oldest) {
             return Death::flushed;
         }
         return Death::alive;
@@ -627,9 +631,11 @@ bool Store::touch(std::string_view key, Seconds exptime, Seconds now) {
     return true;
 }
 
-void Store::flushAll(Seconds at) {
-    impl_->flushCas.store(impl_->nextCas.load(std::memory_order_relaxed),
-                          std::memory_order_relaxed);
+void Store::flushAll(Seconds at, Seconds now) {
+    if (at <= now) {
+        impl_->flushCas.store(impl_->nextCas.load(std::memory_order_relaxed),
+                              std::memory_order_release);
+    }
     impl_->oldestLive.store(std::max<Seconds>(at, 1), std::memory_order_release);
 }
 

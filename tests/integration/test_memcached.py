@@ -22,7 +22,9 @@ import unittest
 BRAID = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/apps/braid/braid"
 MEMCACHED = shutil.which("memcached") or "/usr/bin/memcached"
 TIMEOUT = 10
-SENTINEL = b"mn\r\n"  # both answer MN: the end of a case's replies
+# Sent after each case: a miss answered "EN Ofinish", which no case asks for.
+SENTINEL = b"mg __end__ Ofinish\r\n"
+FINISHED = b"EN Ofinish\r\n"
 
 
 def free_port():
@@ -90,7 +92,7 @@ def exchange(port, data, chunking, seed=0):
             s.sendall(payload[at:at + size])
             at += size
         reply = b""
-        while not reply.endswith(b"MN\r\n"):
+        while not reply.endswith(FINISHED):
             piece = s.recv(65536)
             if not piece:
                 break  # closed (quit, or a line with no end)
@@ -154,7 +156,9 @@ CASES = {
     "numbers": "set a 4294967296 0 1\r\nz\r\nset b +5 0 1\r\nx\r\nset c -0 0 1\r\nx\r\n"
                "set d 5\t 0 1\r\nx\r\nset e 0 0 4294967297\r\nx\r\nget a b c d e\r\n",
     "spaces": "set  a  0 0 1\r\nq\r\nget  a \r\nset a 0 0 1 \r\nz\r\nget a\r\n",
-    "key_too_long": f"get {K251}\r\nset {K251} 0 0 1\r\nx\r\nget a {K251}\r\n",
+    "key_too_long_get": f"get {K251}\r\nversion\r\n",
+    "key_too_long_set": f"set {K251} 0 0 1\r\nx\r\nversion\r\n",
+    "key_too_long_multiget": f"get a {K251}\r\nversion\r\n",
     "control_key": "set a\x01b 0 0 1\r\nx\r\nget a\x01b\r\nget a\tb\r\n",
     "bad_data_chunk": "set a 0 0 2\r\nxyz\r\nget a\r\nset b 0 0 1 noreply\r\nxy\r\nget b\r\n",
     "newline_only": "set a 0 0 1\nx\nget a\n",
@@ -184,6 +188,11 @@ CASES = {
 
 # Cases whose replies differ from memcached on purpose (see docs/memcached.md).
 KNOWN_DIFFERENCES = set()
+
+# Cases left out of the all-in-one pipeline: a get refused for a long key makes memcached
+# 1.6.18 drop every reply of the same read not sent yet, other commands' included (its
+# bug, not a rule). The cases start with that get, so nothing before it is lost.
+NOT_PIPELINED = {"key_too_long_get", "key_too_long_set", "key_too_long_multiget"}
 
 
 class Differential(unittest.TestCase):
@@ -227,7 +236,8 @@ class Differential(unittest.TestCase):
 
     def test_pipelined_everything(self):
         everything = "".join(CASES[name] for name in sorted(CASES)
-                             if name not in KNOWN_DIFFERENCES and len(CASES[name]) < 5000)
+                             if name not in KNOWN_DIFFERENCES | NOT_PIPELINED
+                             and len(CASES[name]) < 5000)
         self.compare("pipelined", everything, "whole")
 
     def test_line_with_no_end_closes(self):
@@ -274,12 +284,11 @@ class Clients(unittest.TestCase):
                 f.write("hello from memccp\n")
             self.assertEqual(0, self.run_tool("memccp", servers, path).returncode)
             cat = self.run_tool("memccat", servers, "greeting.txt")
-            self.assertEqual("hello from memccp\n", cat.stdout)
+            self.assertEqual("hello from memccp", cat.stdout.rstrip("\n"))
             self.assertEqual(0, self.run_tool("memctouch", servers, "--expire=100",
                                               "greeting.txt").returncode)
             self.assertEqual(0, self.run_tool("memcrm", servers, "greeting.txt").returncode)
-            self.assertNotEqual("hello from memccp\n",
-                                self.run_tool("memccat", servers, "greeting.txt").stdout)
+            self.assertNotIn("hello", self.run_tool("memccat", servers, "greeting.txt").stdout)
         stat = self.run_tool("memcstat", servers)
         self.assertEqual(0, stat.returncode, stat.stderr)
         self.assertIn("curr_items", stat.stdout)
@@ -291,7 +300,8 @@ class Clients(unittest.TestCase):
 
     def test_pymemcache(self):
         from pymemcache.client.base import Client
-        client = Client(("127.0.0.1", self.braid.port), connect_timeout=5, timeout=5)
+        client = Client(("127.0.0.1", self.braid.port), connect_timeout=5, timeout=5,
+                        default_noreply=False)
         client.set("py", "value", expire=100)
         self.assertEqual(b"value", client.get("py"))
         self.assertTrue(client.add("py2", "2"))
@@ -301,7 +311,8 @@ class Clients(unittest.TestCase):
         value, cas = client.gets("py")
         self.assertTrue(client.cas("py", "new", cas))
         self.assertFalse(client.cas("py", "newer", cas))
-        self.assertEqual({"py": b"new", "py2": b"2"}, client.get_many(["py", "py2", "none"]))
+        # decr pads a shorter number with spaces, as memcached does
+        self.assertEqual({"py": b"new", "py2": b"2 "}, client.get_many(["py", "py2", "none"]))
         self.assertTrue(client.append("py", "!"))
         self.assertTrue(client.prepend("py", "<"))
         self.assertEqual(b"<new!", client.get("py"))
@@ -342,6 +353,10 @@ class Clients(unittest.TestCase):
                 value = b"e" * 1000
                 for i in range(10000):  # ~10 MB into 2 MB
                     s.sendall(b"set e%d 0 0 1000 noreply\r\n" % i + value + b"\r\n")
+                s.sendall(SENTINEL)
+                reply = b""
+                while not reply.endswith(FINISHED):
+                    reply += s.recv(100)
                 stats = exchange(small.port, b"stats\r\n", "whole")
                 evictions = int(re.search(rb"STAT evictions (\d+)", stats).group(1))
                 used = int(re.search(rb"STAT bytes (\d+)", stats).group(1))

@@ -61,7 +61,9 @@ public:
     void release() noexcept;
 
     void setVerbosity(int level) noexcept { verbosity_.store(level, std::memory_order_relaxed); }
-    [[nodiscard]] int verbosity() const noexcept { return verbosity_.load(std::memory_order_relaxed); }
+    [[nodiscard]] int verbosity() const noexcept {
+        return verbosity_.load(std::memory_order_relaxed);
+    }
 
     // Each reactor's counters, added into `stats`.
     void attach(const ThreadCounters* counters);
@@ -112,8 +114,8 @@ private:
 
     std::shared_ptr<Server> server_;
     IReactorTime& clock_;
-    double clockBase_;     // clock_.seconds() when the factory was made
-    Seconds unixBase_;     // the wall clock then
+    double clockBase_; // clock_.seconds() when the factory was made
+    Seconds unixBase_; // the wall clock then
     ThreadCounters counters_;
     DelayedCall sweepCall_;
 };

@@ -146,9 +146,10 @@ public:
     // touch: true if the key was live.
     bool touch(std::string_view key, Seconds exptime, Seconds now);
 
-    // flush_all: every item stored or touched at or before `at` is gone once now >= at
-    // (flush_all with a delay passes now + delay).
-    void flushAll(Seconds at);
+    // flush_all: every item stored at or before `at` is gone once the time is `at` (flush_all
+    // with a delay passes now + delay - 1, as memcached). With at <= now, every item stored
+    // so far goes at once, those stored later in the same second included.
+    void flushAll(Seconds at, Seconds now);
 
     // Removes up to `budget` expired or flushed items (the periodic sweep; lazy expiry on
     // access handles the rest). Returns how many it removed.

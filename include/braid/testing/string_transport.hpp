@@ -18,7 +18,7 @@ namespace braid::testing {
 // anywhere and nothing closes by itself: loseConnection() only sets `disconnecting`, and
 // the test decides when the protocol hears connectionLost. Registered producers are
 // recorded, not driven.
-class StringTransport final : public ITransport {
+class StringTransport : public ITransport {
 public:
     // Its own state as a producer of the peer's data (pauseProducing() and friends).
     enum class ProducerState : std::uint8_t { producing, paused, stopped };

@@ -1,5 +1,18 @@
 // memcache::Store: sharded hash tables of intrusive items, one allocation per item (header,
 // key and value contiguous), LRU lists per shard and one global byte budget.
+//
+// Choices that follow memcached 1.6 (proto_text.c, items.c):
+// - A set that cannot be stored (too large, or out of memory) removes the key's old item
+//   (text `set`; memcached's `ms` does so in every mode, which the caller can add with
+//   remove()). add/replace/cas/append/prepend leave it.
+// - append/prepend whose joined item would exceed maxItemSize answer notStored, as
+//   do_store_item does when the joined item cannot be allocated.
+// - A cas value turns set and replace into cas (mset); on append/prepend it is checked
+//   only if non-zero; cas 0 never matches for `cas`.
+// - incr/decr rewrite the number in place when it fits, padded with trailing spaces to
+//   the old length ("10" decr 1 is "9 "), else in a new, longer item.
+// - touch and gat keep the cas; incr/decr, meta I and every store change it.
+// - meta R compares the TTL the request found, before its own T.
 #include "memcache/item.hpp"
 #include <braid/memcache/store.hpp>
 
@@ -28,7 +41,6 @@ constexpr int evictRounds = 3;
 void addCounters(StoreStats& total, const StoreStats& s) {
     total.currItems += s.currItems;
     total.totalItems += s.totalItems;
-    total.bytes += s.bytes;
     total.evictions += s.evictions;
     total.reclaimed += s.reclaimed;
     total.expiredUnfetched += s.expiredUnfetched;

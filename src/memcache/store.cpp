@@ -155,7 +155,7 @@ struct Store::Impl {
 
     enum class Death : std::uint8_t { alive, expired, flushed };
 
-    Death deathOf(const Item& item, Seconds now) const {
+    [[nodiscard]] Death deathOf(const Item& item, Seconds now) const {
         if (item.exptime != 0 && item.exptime <= now) {
             return Death::expired;
         }
@@ -209,15 +209,15 @@ struct Store::Impl {
     }
 
     // Links a new item (its bytes already charged), replacing `old` if not null.
-    void link(Shard& shard, Item* item, Item* old) {
+    static void link(Shard& shard, Item* fresh, Item* old) {
         if (old != nullptr) {
             shard.counters.currItems -= 1;
             shard.table.remove(old);
             shard.lru.remove(old);
             Item::destroy(old);
         }
-        shard.table.insert(item);
-        shard.lru.pushFront(item);
+        shard.table.insert(fresh);
+        shard.lru.pushFront(fresh);
         shard.counters.currItems += 1;
         shard.counters.totalItems += 1;
     }
@@ -320,8 +320,8 @@ struct Store::Impl {
     // --- operations ---------------------------------------------------------------------
 
     StoreResult store(const StoreRequest& request, Seconds now);
-    StoreStatus checkStore(Shard& shard, const StoreRequest& request, Item* old, Seconds now,
-                           bool& staleWrite);
+    static StoreStatus checkStore(Shard& shard, const StoreRequest& request, Item* old, Seconds now,
+                                  bool& staleWrite);
     ArithResult vivifyCounter(Shard& shard, const ArithRequest& request, Seconds now);
 };
 
@@ -412,7 +412,7 @@ StoreResult Store::Impl::store(const StoreRequest& request, Seconds now) {
             return {.status = StoreStatus::notStored, .cas = 0};
         }
     } else if (old == nullptr && isAppend(request.mode)) {
-        init.exptime = *request.vivifyExptime;
+        init.exptime = request.vivifyExptime.value_or(0); // checkStore saw it set
     }
     if (staleWrite) {
         init.exptime = old->exptime;
@@ -442,7 +442,7 @@ ArithResult Store::Impl::vivifyCounter(Shard& shard, const ArithRequest& request
         .first = std::string_view(digits.data(), static_cast<std::size_t>(end - digits.begin())),
         .second = {},
         .flags = 0,
-        .exptime = *request.vivifyExptime};
+        .exptime = request.vivifyExptime.value_or(0)}; // the caller saw it set
     Item* item = allocate(shard, nullptr, init, now);
     if (item == nullptr) {
         return {.status = ArithStatus::outOfMemory, .value = 0, .cas = 0, .exptime = 0};
@@ -487,7 +487,7 @@ bool Store::getImpl(std::string_view key, Seconds now, const GetOptions& options
         item = impl_->allocate(shard, nullptr, init, now);
         if (item != nullptr) {
             item->cas = impl_->takeCas(std::nullopt);
-            impl_->link(shard, item, nullptr);
+            Impl::link(shard, item, nullptr);
             created = true;
         }
     }
@@ -607,7 +607,7 @@ ArithResult Store::arithmetic(const ArithRequest& request, Seconds now) {
         if (grown == nullptr) {
             return {.status = ArithStatus::outOfMemory, .value = 0, .cas = 0, .exptime = 0};
         }
-        impl_->link(shard, grown, item);
+        Impl::link(shard, grown, item);
         item = grown;
     }
     item->cas = impl_->takeCas(request.newCas);
@@ -648,7 +648,7 @@ void Store::flushAll(Seconds at) {
 std::size_t Store::sweep(Seconds now, std::size_t budget) {
     const std::lock_guard sweepLock(impl_->sweepMutex);
     // Bounded work: a few buckets and items looked at per item removed.
-    std::size_t examineLeft = 4 * budget + 64;
+    std::size_t examineLeft = (4 * budget) + 64;
     std::size_t removed = 0;
     for (std::size_t visited = 0; visited < impl_->shards.size(); ++visited) {
         Shard& shard = impl_->shards[impl_->sweepShard];

@@ -58,6 +58,16 @@ std::optional<Seen> get(Store& store, std::string_view key, Seconds now,
     return seen;
 }
 
+// A get expected to hit: what it saw (a test failure and an empty Seen on a miss).
+Seen found(Store& store, std::string_view key, Seconds now, const GetOptions& options = {}) {
+    auto seen = get(store, key, now, options);
+    if (!seen) {
+        ADD_FAILURE() << "no item " << key;
+        return {};
+    }
+    return *seen;
+}
+
 std::optional<std::string> value(Store& store, std::string_view key, Seconds now = t0) {
     auto seen = get(store, key, now);
     return seen ? std::optional(seen->value) : std::nullopt;
@@ -112,8 +122,9 @@ TEST(MemcacheStoreTest, AbsoluteExpiryFollowsMemcachedRules) {
     EXPECT_LE(absoluteExpiry(-1, t0), t0);
     EXPECT_NE(absoluteExpiry(-1, t0), 0);
     EXPECT_EQ(absoluteExpiry(100, t0), t0 + 100);
-    EXPECT_EQ(absoluteExpiry(60 * 60 * 24 * 30, t0), t0 + 60 * 60 * 24 * 30);
-    EXPECT_EQ(absoluteExpiry(60 * 60 * 24 * 30 + 1, t0), 60 * 60 * 24 * 30 + 1);
+    constexpr Seconds thirtyDays = Seconds{60} * 60 * 24 * 30;
+    EXPECT_EQ(absoluteExpiry(thirtyDays, t0), t0 + thirtyDays);
+    EXPECT_EQ(absoluteExpiry(thirtyDays + 1, t0), thirtyDays + 1);
     EXPECT_EQ(absoluteExpiry(t0 + 5, t0), t0 + 5);
 }
 
@@ -122,12 +133,11 @@ TEST(MemcacheStoreTest, SetThenGetReturnsValueFlagsAndCas) {
     const auto result = put(store, "k", "hello", StoreMode::set, t0, t0 + 100, 42);
     EXPECT_EQ(result.status, StoreStatus::stored);
     EXPECT_NE(result.cas, 0U);
-    const auto seen = get(store, "k", t0);
-    ASSERT_TRUE(seen);
-    EXPECT_EQ(seen->value, "hello");
-    EXPECT_EQ(seen->flags, 42U);
-    EXPECT_EQ(seen->exptime, t0 + 100);
-    EXPECT_EQ(seen->cas, result.cas);
+    const auto seen = found(store, "k", t0);
+    EXPECT_EQ(seen.value, "hello");
+    EXPECT_EQ(seen.flags, 42U);
+    EXPECT_EQ(seen.exptime, t0 + 100);
+    EXPECT_EQ(seen.cas, result.cas);
     EXPECT_FALSE(get(store, "other", t0));
     const auto stats = store.stats();
     EXPECT_EQ(stats.getHits, 1U);
@@ -149,10 +159,10 @@ TEST(MemcacheStoreTest, EveryModificationGetsANewCas) {
     const auto second = put(store, "k", "2").cas;
     EXPECT_GT(second, first);
     EXPECT_TRUE(store.touch("k", t0 + 50, t0));
-    EXPECT_EQ(get(store, "k", t0)->cas, second); // touch keeps the cas
+    EXPECT_EQ(found(store, "k", t0).cas, second); // touch keeps the cas
     const auto incremented = store.arithmetic(arith("k", true, 1), t0);
     EXPECT_GT(incremented.cas, second);
-    EXPECT_EQ(get(store, "k", t0)->cas, incremented.cas);
+    EXPECT_EQ(found(store, "k", t0).cas, incremented.cas);
 }
 
 TEST(MemcacheStoreTest, NewCasOverridesTheCounter) {
@@ -162,7 +172,7 @@ TEST(MemcacheStoreTest, NewCasOverridesTheCounter) {
     request.value = "v";
     request.newCas = 12345;
     EXPECT_EQ(store.store(request, t0).cas, 12345U);
-    EXPECT_EQ(get(store, "k", t0)->cas, 12345U);
+    EXPECT_EQ(found(store, "k", t0).cas, 12345U);
 }
 
 TEST(MemcacheStoreTest, AddFailsOnALiveKeyAndSucceedsOnAMissingOne) {
@@ -178,7 +188,7 @@ TEST(MemcacheStoreTest, AddOnALiveKeyBumpsItsLru) {
     // Room for about three items: the one bumped by a failed add survives the next insert.
     // (One shard: the LRU order is per shard.)
     const auto size = Store::itemSize(2, 100);
-    auto options = smallOptions(3 * size + size / 2);
+    auto options = smallOptions((3 * size) + (size / 2));
     options.shards = 1;
     Store store(options);
     const std::string data(100, 'x');
@@ -207,10 +217,10 @@ TEST(MemcacheStoreTest, AppendAndPrependKeepFlagsAndExptime) {
     put(store, "k", "mid", StoreMode::set, t0, t0 + 100, 7);
     EXPECT_EQ(put(store, "k", ">", StoreMode::append, t0, t0 + 5, 9).status, StoreStatus::stored);
     EXPECT_EQ(put(store, "k", "<", StoreMode::prepend, t0, 0, 1).status, StoreStatus::stored);
-    const auto seen = get(store, "k", t0);
-    EXPECT_EQ(seen->value, "<mid>");
-    EXPECT_EQ(seen->flags, 7U);
-    EXPECT_EQ(seen->exptime, t0 + 100);
+    const auto seen = found(store, "k", t0);
+    EXPECT_EQ(seen.value, "<mid>");
+    EXPECT_EQ(seen.flags, 7U);
+    EXPECT_EQ(seen.exptime, t0 + 100);
     EXPECT_EQ(store.stats().bytes, Store::itemSize(1, 5));
 }
 
@@ -222,7 +232,7 @@ TEST(MemcacheStoreTest, AppendWithVivifyCreatesAMissingItem) {
     request.value = "v";
     request.vivifyExptime = t0 + 30;
     EXPECT_EQ(store.store(request, t0).status, StoreStatus::stored);
-    EXPECT_EQ(get(store, "k", t0)->exptime, t0 + 30);
+    EXPECT_EQ(found(store, "k", t0).exptime, t0 + 30);
 }
 
 TEST(MemcacheStoreTest, AppendWithAMismatchedCasIsExists) {
@@ -303,10 +313,10 @@ TEST(MemcacheStoreTest, IncrGrowsTheValueWhenTheNumberGetsLonger) {
     const auto result = store.arithmetic(arith("k", true, 1), t0);
     EXPECT_EQ(result.value, 100U);
     EXPECT_EQ(result.exptime, t0 + 100);
-    const auto seen = get(store, "k", t0);
-    EXPECT_EQ(seen->value, "100");
-    EXPECT_EQ(seen->flags, 3U);
-    EXPECT_EQ(seen->cas, result.cas);
+    const auto seen = found(store, "k", t0);
+    EXPECT_EQ(seen.value, "100");
+    EXPECT_EQ(seen.flags, 3U);
+    EXPECT_EQ(seen.cas, result.cas);
     EXPECT_EQ(store.stats().bytes, Store::itemSize(1, 3));
 }
 
@@ -403,7 +413,7 @@ TEST(MemcacheStoreTest, GetAndTouchCountsAsATouch) {
     put(store, "k", "v");
     GetOptions options;
     options.touch = t0 + 3;
-    EXPECT_EQ(get(store, "k", t0, options)->exptime, t0 + 3);
+    EXPECT_EQ(found(store, "k", t0, options).exptime, t0 + 3);
     EXPECT_FALSE(get(store, "missing", t0, options));
     const auto stats = store.stats();
     EXPECT_EQ(stats.touchHits, 1U);
@@ -478,18 +488,17 @@ TEST(MemcacheStoreTest, InvalidatingDeleteMarksStaleAndTheNextReaderWins) {
     request.invalidate = true;
     request.exptime = t0 + 30;
     EXPECT_EQ(store.remove(request, t0), DeleteStatus::deleted);
-    const auto first = get(store, "k", t0);
-    ASSERT_TRUE(first);
-    EXPECT_EQ(first->value, "v");
-    EXPECT_TRUE(first->stale);
-    EXPECT_TRUE(first->won);
-    EXPECT_FALSE(first->alreadyWon);
-    EXPECT_EQ(first->exptime, t0 + 30);
-    EXPECT_GT(first->cas, cas);
-    const auto second = get(store, "k", t0);
-    EXPECT_TRUE(second->stale);
-    EXPECT_FALSE(second->won);
-    EXPECT_TRUE(second->alreadyWon);
+    const auto first = found(store, "k", t0);
+    EXPECT_EQ(first.value, "v");
+    EXPECT_TRUE(first.stale);
+    EXPECT_TRUE(first.won);
+    EXPECT_FALSE(first.alreadyWon);
+    EXPECT_EQ(first.exptime, t0 + 30);
+    EXPECT_GT(first.cas, cas);
+    const auto second = found(store, "k", t0);
+    EXPECT_TRUE(second.stale);
+    EXPECT_FALSE(second.won);
+    EXPECT_TRUE(second.alreadyWon);
 }
 
 TEST(MemcacheStoreTest, InvalidatingSetWithAnOlderCasStoresAStaleValue) {
@@ -504,26 +513,25 @@ TEST(MemcacheStoreTest, InvalidatingSetWithAnOlderCasStoresAStaleValue) {
     request.compareCas = oldCas;
     request.invalidate = true;
     EXPECT_EQ(store.store(request, t0).status, StoreStatus::stored);
-    const auto seen = get(store, "k", t0);
-    EXPECT_EQ(seen->value, "v3");
-    EXPECT_TRUE(seen->stale);
-    EXPECT_EQ(seen->exptime, t0 + 100); // the TTL stays
+    const auto seen = found(store, "k", t0);
+    EXPECT_EQ(seen.value, "v3");
+    EXPECT_TRUE(seen.stale);
+    EXPECT_EQ(seen.exptime, t0 + 100); // the TTL stays
     put(store, "k", "fresh");
-    EXPECT_FALSE(get(store, "k", t0)->stale);
+    EXPECT_FALSE(found(store, "k", t0).stale);
 }
 
 TEST(MemcacheStoreTest, VivifyOnMissCreatesAnEmptyItemAndWins) {
     Store store({});
     GetOptions options;
     options.vivifyExptime = t0 + 30;
-    const auto first = get(store, "k", t0, options);
-    ASSERT_TRUE(first);
-    EXPECT_EQ(first->value, "");
-    EXPECT_TRUE(first->won);
-    EXPECT_EQ(first->exptime, t0 + 30);
-    const auto second = get(store, "k", t0, options);
-    EXPECT_FALSE(second->won);
-    EXPECT_TRUE(second->alreadyWon);
+    const auto first = found(store, "k", t0, options);
+    EXPECT_EQ(first.value, "");
+    EXPECT_TRUE(first.won);
+    EXPECT_EQ(first.exptime, t0 + 30);
+    const auto second = found(store, "k", t0, options);
+    EXPECT_FALSE(second.won);
+    EXPECT_TRUE(second.alreadyWon);
 }
 
 TEST(MemcacheStoreTest, RecacheWinsWhenTheTtlIsLow) {
@@ -531,13 +539,13 @@ TEST(MemcacheStoreTest, RecacheWinsWhenTheTtlIsLow) {
     put(store, "k", "v", StoreMode::set, t0, t0 + 100);
     GetOptions options;
     options.recacheBelow = 30;
-    EXPECT_FALSE(get(store, "k", t0, options)->won);
-    const auto late = get(store, "k", t0 + 80, options);
-    EXPECT_TRUE(late->won);
-    EXPECT_FALSE(late->alreadyWon);
-    const auto later = get(store, "k", t0 + 81, options);
-    EXPECT_FALSE(later->won);
-    EXPECT_TRUE(later->alreadyWon);
+    EXPECT_FALSE(found(store, "k", t0, options).won);
+    const auto late = found(store, "k", t0 + 80, options);
+    EXPECT_TRUE(late.won);
+    EXPECT_FALSE(late.alreadyWon);
+    const auto later = found(store, "k", t0 + 81, options);
+    EXPECT_FALSE(later.won);
+    EXPECT_TRUE(later.alreadyWon);
 }
 
 TEST(MemcacheStoreTest, FetchedBeforeAndLastAccessDescribeEarlierAccesses) {
@@ -545,15 +553,15 @@ TEST(MemcacheStoreTest, FetchedBeforeAndLastAccessDescribeEarlierAccesses) {
     put(store, "k", "v");
     GetOptions noBump;
     noBump.bumpLru = false;
-    auto seen = get(store, "k", t0 + 5, noBump);
-    EXPECT_FALSE(seen->fetchedBefore);
-    EXPECT_EQ(seen->lastAccess, t0);
-    seen = get(store, "k", t0 + 7);
-    EXPECT_FALSE(seen->fetchedBefore); // the unbumped get left no trace
-    EXPECT_EQ(seen->lastAccess, t0);
-    seen = get(store, "k", t0 + 9);
-    EXPECT_TRUE(seen->fetchedBefore);
-    EXPECT_EQ(seen->lastAccess, t0 + 7);
+    auto seen = found(store, "k", t0 + 5, noBump);
+    EXPECT_FALSE(seen.fetchedBefore);
+    EXPECT_EQ(seen.lastAccess, t0);
+    seen = found(store, "k", t0 + 7);
+    EXPECT_FALSE(seen.fetchedBefore); // the unbumped get left no trace
+    EXPECT_EQ(seen.lastAccess, t0);
+    seen = found(store, "k", t0 + 9);
+    EXPECT_TRUE(seen.fetchedBefore);
+    EXPECT_EQ(seen.lastAccess, t0 + 7);
 }
 
 TEST(MemcacheStoreTest, LargeItemsFitASmallLimitWithManyShards) {
@@ -568,7 +576,7 @@ TEST(MemcacheStoreTest, LargeItemsFitASmallLimitWithManyShards) {
 }
 
 TEST(MemcacheStoreTest, WritingFarPastTheLimitEvictsTheLeastRecentlyUsed) {
-    const std::size_t limit = 256 * 1024;
+    const std::size_t limit = std::size_t{256} * 1024;
     Store store(smallOptions(limit));
     const std::string data(200, 'v');
     const std::vector<std::string> hot = {"hot-a", "hot-b", "hot-c"};
@@ -644,14 +652,14 @@ TEST(MemcacheStoreThreadTest, ConcurrentIncrementsAllCount) {
     }
     std::uint64_t total = 0;
     for (const auto& key : keys) {
-        total += std::stoull(*value(store, key));
+        total += std::stoull(value(store, key).value_or("0"));
     }
     EXPECT_EQ(total, std::uint64_t{3} * threadCount * perThread);
     EXPECT_EQ(store.stats().incrHits, std::uint64_t{threadCount} * perThread);
 }
 
 TEST(MemcacheStoreThreadTest, MixedOperationsKeepTheAccountsStraight) {
-    const std::size_t limit = 64 * 1024;
+    const std::size_t limit = std::size_t{64} * 1024;
     Store store(smallOptions(limit));
     constexpr int keySpace = 300;
     constexpr int perThread = 4000;
@@ -688,8 +696,8 @@ TEST(MemcacheStoreThreadTest, MixedOperationsKeepTheAccountsStraight) {
     std::size_t items = 0;
     for (int k = 0; k < keySpace; ++k) {
         const auto key = "key" + std::to_string(k);
-        if (const auto found = value(store, key)) {
-            bytes += Store::itemSize(key.size(), found->size());
+        if (const auto text = value(store, key)) {
+            bytes += Store::itemSize(key.size(), text->size());
             ++items;
         }
     }

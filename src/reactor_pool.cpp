@@ -1,4 +1,5 @@
 // ReactorPool: reactors 1..N-1 run on their own threads, reactor 0 on run()'s caller.
+#include <braid/error.hpp>
 #include <braid/reactor_pool.hpp>
 
 #include <stdexcept>
@@ -35,6 +36,11 @@ std::uint16_t ReactorPool::listenTCP(std::uint16_t port, const FactoryMaker& mak
 }
 
 void ReactorPool::run() {
+    // Checked here: a reactor thread's run() throwing would end the process.
+    if (ran_) {
+        throw ReactorNotRestartable();
+    }
+    ran_ = true;
     for (std::size_t i = 1; i < reactors_.size(); ++i) {
         threads_.emplace_back([this, i] {
             reactors_[i]->run();

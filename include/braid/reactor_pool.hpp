@@ -49,7 +49,7 @@ public:
 
     // Runs reactor 0 on the calling thread and the others on threads of their own.
     // Returns once every reactor has stopped: after stop(), a signal, or any reactor
-    // stopping (which stops the others).
+    // stopping (which stops the others). Once only, as a Reactor's (ReactorNotRestartable).
     void run();
 
     // From any thread, a signal handler excepted (signals go through reactor 0's).
@@ -63,6 +63,7 @@ private:
 
     std::vector<std::unique_ptr<Reactor>> reactors_;
     std::vector<std::thread> threads_;
+    bool ran_ = false;
 };
 
 } // namespace braid

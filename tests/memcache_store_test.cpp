@@ -288,12 +288,27 @@ TEST(MemcacheStoreTest, TooLargeItemsAreRefusedAndASetDropsTheOldValue) {
     put(store, "k", "small");
     EXPECT_EQ(put(store, "k", big, StoreMode::add).status, StoreStatus::tooLarge);
     EXPECT_EQ(value(store, "k"), "small");
+    EXPECT_EQ(put(store, "k", big, StoreMode::replace).status, StoreStatus::tooLarge);
+    EXPECT_EQ(value(store, "k"), "small");
     EXPECT_EQ(put(store, "k", big).status, StoreStatus::tooLarge);
     EXPECT_FALSE(value(store, "k")); // as memcached: no stale data left behind
-    const std::string fits(1024 - Store::itemSize(1, 0), 'x');
-    EXPECT_EQ(put(store, "k", fits).status, StoreStatus::stored);
-    EXPECT_EQ(put(store, "k", "y", StoreMode::append).status, StoreStatus::notStored);
-    EXPECT_EQ(value(store, "k"), fits);
+}
+
+TEST(MemcacheStoreTest, TheSizeLimitIsMemcachedsOwn) {
+    // memcached 1.6 with -I 1m stores up to 1048576 - 59 - key bytes, 4 fewer with flags.
+    Store store({});
+    const std::size_t limit = std::size_t{1} << 20;
+    EXPECT_EQ(put(store, "probe", std::string(limit - 59 - 5, 'x')).status, StoreStatus::stored);
+    EXPECT_EQ(put(store, "probe", std::string(limit - 59 - 4, 'x')).status, StoreStatus::tooLarge);
+    const std::string flagged(limit - 63 - 5, 'x');
+    EXPECT_EQ(put(store, "probe", flagged, StoreMode::set, t0, 0, 1).status, StoreStatus::stored);
+    EXPECT_EQ(put(store, "probe", flagged + "x", StoreMode::set, t0, 0, 1).status,
+              StoreStatus::tooLarge);
+    // (That failed set removed the item.) An append past the limit is NOT_STORED in
+    // memcached, not too large.
+    put(store, "probe", flagged, StoreMode::set, t0, 0, 1);
+    EXPECT_EQ(put(store, "probe", "y", StoreMode::append).status, StoreStatus::notStored);
+    EXPECT_EQ(found(store, "probe", t0).value.size(), flagged.size());
 }
 
 TEST(MemcacheStoreTest, DecrPadsAShorterNumberWithSpacesInPlace) {

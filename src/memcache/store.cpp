@@ -5,6 +5,8 @@
 // - A set that cannot be stored (too large, or out of memory) removes the key's old item
 //   (text `set`; memcached's `ms` does so in every mode, which the caller can add with
 //   remove()). add/replace/cas/append/prepend leave it.
+// - maxItemSize is checked as memcached does (fits()), not with itemSize(): the same
+//   values are too large in both.
 // - append/prepend whose joined item would exceed maxItemSize answer notStored, as
 //   do_store_item does when the joined item cannot be allocated.
 // - A cas value turns set and replace into cas (mset); on append/prepend it is checked
@@ -92,6 +94,16 @@ std::optional<std::uint64_t> parseCounter(std::string_view text) {
         }
     }
     return value;
+}
+
+// memcached's limit on an item (measured on 1.6.18 with -I 1m): its 48-byte header, the
+// cas, the key and its NUL, the value and its CRLF, and 4 bytes of flags unless they are
+// 0, must fit in -I.
+bool fits(std::size_t keyLength, std::size_t valueLength, std::uint32_t flags,
+          std::size_t maxItemSize) {
+    constexpr std::size_t header = 48 + 8 + 1 + 2;
+    const std::size_t flagBytes = flags == 0 ? 0 : 4;
+    return header + keyLength + valueLength + flagBytes <= maxItemSize;
 }
 
 } // namespace
@@ -382,7 +394,7 @@ StoreResult Store::Impl::store(const StoreRequest& request, Seconds now) {
     Shard& shard = shardFor(hash);
     const std::lock_guard lock(shard.mutex);
     Item* old = findLive(shard, request.key, hash, now);
-    if (Store::itemSize(request.key.size(), request.value.size()) > options.maxItemSize) {
+    if (!fits(request.key.size(), request.value.size(), request.flags, options.maxItemSize)) {
         // memcached drops the old value when a set cannot be stored, rather than leave
         // stale data behind.
         if (request.mode == StoreMode::set && old != nullptr) {
@@ -408,7 +420,7 @@ StoreResult Store::Impl::store(const StoreRequest& request, Seconds now) {
         init.exptime = old->exptime;
         // memcached's do_store_item answers NOT_STORED when the joined item cannot be
         // allocated, too large included.
-        if (Store::itemSize(init.key.size(), init.valueLength()) > options.maxItemSize) {
+        if (!fits(init.key.size(), init.valueLength(), init.flags, options.maxItemSize)) {
             return {.status = StoreStatus::notStored, .cas = 0};
         }
     } else if (old == nullptr && isAppend(request.mode)) {

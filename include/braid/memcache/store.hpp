@@ -51,7 +51,7 @@ enum class StoreStatus : std::uint8_t {
     notStored,  // NOT_STORED / NS (add on a live key, replace/append/prepend on a missing one)
     exists,     // EXISTS / EX (cas mismatch)
     notFound,   // NOT_FOUND / NF (cas on a missing key)
-    tooLarge,   // the item would exceed maxItemSize
+    tooLarge,   // the item would exceed maxItemSize (as memcached measures it)
     outOfMemory // nothing could be evicted to make room (eviction disabled, or item > limit)
 };
 
@@ -119,9 +119,10 @@ class Store {
 public:
     struct Options {
         std::size_t memoryLimit = std::size_t{64} << 20; // memcached -m
-        std::size_t maxItemSize = std::size_t{1} << 20;  // memcached -I (key + value + overhead)
-        std::size_t shards = 64;                         // a power of two
-        bool evict = true;                               // memcached -M turns it off
+        std::size_t maxItemSize = std::size_t{1}
+                                  << 20; // memcached -I: key + value + 59, + 4 with flags
+        std::size_t shards = 64;         // a power of two
+        bool evict = true;               // memcached -M turns it off
     };
 
     explicit Store(Options options);
@@ -154,8 +155,8 @@ public:
     // access handles the rest). Returns how many it removed.
     std::size_t sweep(Seconds now, std::size_t budget);
 
-    // The bytes an item with this key and value length is counted as (checked against
-    // maxItemSize and memoryLimit).
+    // The bytes an item with this key and value length is counted as against memoryLimit
+    // (maxItemSize is checked as memcached measures items, so the same values fit).
     [[nodiscard]] static std::size_t itemSize(std::size_t keyLength,
                                               std::size_t valueLength) noexcept;
 

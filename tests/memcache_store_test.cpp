@@ -148,6 +148,17 @@ TEST(MemcacheStoreTest, SetThenGetReturnsValueFlagsAndCas) {
     EXPECT_EQ(stats.limitMaxbytes, Store::Options{}.memoryLimit);
 }
 
+TEST(MemcacheStoreTest, GetTakesLvalueAndConstCallables) {
+    Store store({});
+    put(store, "k", "v");
+    std::string seen;
+    auto copy = [&seen](const ItemView& item) { seen = item.value; };
+    EXPECT_TRUE(store.get("k", t0, {}, copy));
+    const auto& constCopy = copy;
+    EXPECT_TRUE(store.get("k", t0, {}, constCopy));
+    EXPECT_EQ(seen, "v");
+}
+
 TEST(MemcacheStoreTest, ItemSizeCountsARealisticOverhead) {
     EXPECT_GE(Store::itemSize(0, 0), 80U);
     EXPECT_EQ(Store::itemSize(10, 100) - Store::itemSize(0, 0), 110U);

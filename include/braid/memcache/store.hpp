@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 namespace braid::memcache {
 
@@ -137,7 +138,10 @@ public:
     // an empty item, calls found() with won = true and returns true.
     template <class F>
     bool get(std::string_view key, Seconds now, const GetOptions& options, F&& found) {
-        FoundRef ref{&found, [](void* f, const ItemView& item) { (*static_cast<F*>(f))(item); }};
+        // (F may be an lvalue reference, to a const callable too.)
+        using Callable = std::remove_reference_t<F>;
+        FoundRef ref{const_cast<void*>(static_cast<const void*>(std::addressof(found))),
+                     [](void* f, const ItemView& item) { (*static_cast<Callable*>(f))(item); }};
         return getImpl(key, now, options, ref);
     }
 

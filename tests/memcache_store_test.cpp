@@ -699,7 +699,11 @@ TEST(MemcacheStoreThreadTest, MixedOperationsKeepTheAccountsStraight) {
                 state = state * 1664525U + 1013904223U;
                 const auto key = "key" + std::to_string((state >> 8) % keySpace);
                 switch ((state >> 24) % 6) {
-                case 0: put(store, key, std::string((state >> 4) % 400, 'x')); break;
+                case 0:
+                    // One set in four stores an item already dead, for the sweeper.
+                    put(store, key, std::string((state >> 4) % 400, 'x'), StoreMode::set, t0,
+                        (state & 3) == 0 ? t0 : 0);
+                    break;
                 case 1: put(store, key, "7", StoreMode::add); break;
                 case 2: put(store, key, "yz", StoreMode::append); break;
                 case 3: store.arithmetic(arith(key, (state & 1) != 0, 1), t0); break;
@@ -712,9 +716,18 @@ TEST(MemcacheStoreThreadTest, MixedOperationsKeepTheAccountsStraight) {
             }
         });
     }
+    std::atomic<bool> done{false};
+    std::thread sweeper([&] {
+        while (!done.load()) {
+            store.sweep(t0, 16);
+            std::this_thread::yield();
+        }
+    });
     for (auto& thread : threads) {
         thread.join();
     }
+    done = true;
+    sweeper.join();
     EXPECT_FALSE(overLimit);
     const auto before = store.stats();
     EXPECT_EQ(before.getHits + before.getMisses, gets.load());
@@ -731,6 +744,7 @@ TEST(MemcacheStoreThreadTest, MixedOperationsKeepTheAccountsStraight) {
     EXPECT_EQ(after.bytes, bytes);
     EXPECT_EQ(after.currItems, items);
     EXPECT_LE(after.bytes, limit);
+    EXPECT_GT(after.reclaimed, 0U);
 }
 
 } // namespace

@@ -60,6 +60,13 @@ public:
     connectTCP(std::string_view host, std::uint16_t port, std::shared_ptr<ClientFactory> factory,
                double timeout = 30, std::optional<Address> bindAddress = std::nullopt) override;
 
+    // listenTCP with SO_REUSEPORT: several sockets, in one reactor or several (see
+    // ReactorPool), listen on the same address and the kernel spreads connections.
+    std::shared_ptr<IListeningPort> listenTCPReusePort(std::uint16_t port,
+                                                       std::shared_ptr<Factory> factory,
+                                                       int backlog = 50,
+                                                       std::string_view interface = "");
+
     // IReactorUNIX
     std::shared_ptr<IListeningPort> listenUNIX(std::string_view path,
                                                std::shared_ptr<Factory> factory, int backlog = 50,

@@ -1,5 +1,20 @@
 // memcache::Store: sharded hash tables of intrusive items, one allocation per item (header,
 // key and value contiguous), LRU lists per shard and one global byte budget.
+//
+// Choices that follow memcached 1.6 (proto_text.c, items.c):
+// - A set that cannot be stored (too large, or out of memory) removes the key's old item
+//   (text `set`; memcached's `ms` does so in every mode, which the caller can add with
+//   remove()). add/replace/cas/append/prepend leave it.
+// - maxItemSize is checked as memcached does (fits()), not with itemSize(): the same
+//   values are too large in both.
+// - append/prepend whose joined item would exceed maxItemSize answer notStored, as
+//   do_store_item does when the joined item cannot be allocated.
+// - A cas value turns set and replace into cas (mset); on append/prepend it is checked
+//   only if non-zero; cas 0 never matches for `cas`.
+// - incr/decr rewrite the number in place when it fits, padded with trailing spaces to
+//   the old length ("10" decr 1 is "9 "), else in a new, longer item.
+// - touch and gat keep the cas; incr/decr, meta I and every store change it.
+// - meta R compares the TTL the request found, before its own T.
 #include "memcache/item.hpp"
 #include <braid/memcache/store.hpp>
 
@@ -28,7 +43,6 @@ constexpr int evictRounds = 3;
 void addCounters(StoreStats& total, const StoreStats& s) {
     total.currItems += s.currItems;
     total.totalItems += s.totalItems;
-    total.bytes += s.bytes;
     total.evictions += s.evictions;
     total.reclaimed += s.reclaimed;
     total.expiredUnfetched += s.expiredUnfetched;
@@ -80,6 +94,16 @@ std::optional<std::uint64_t> parseCounter(std::string_view text) {
         }
     }
     return value;
+}
+
+// memcached's limit on an item (measured on 1.6.18 with -I 1m): its 48-byte header, the
+// cas, the key and its NUL, the value and its CRLF, and 4 bytes of flags unless they are
+// 0, must fit in -I.
+bool fits(std::size_t keyLength, std::size_t valueLength, std::uint32_t flags,
+          std::size_t maxItemSize) {
+    constexpr std::size_t header = 48 + 8 + 1 + 2;
+    const std::size_t flagBytes = flags == 0 ? 0 : 4;
+    return header + keyLength + valueLength + flagBytes <= maxItemSize;
 }
 
 } // namespace
@@ -145,7 +169,7 @@ struct Store::Impl {
 
     enum class Death : std::uint8_t { alive, expired, flushed };
 
-    Death deathOf(const Item& item, Seconds now) const {
+    [[nodiscard]] Death deathOf(const Item& item, Seconds now) const {
         if (item.exptime != 0 && item.exptime <= now) {
             return Death::expired;
         }
@@ -201,15 +225,15 @@ struct Store::Impl {
     }
 
     // Links a new item (its bytes already charged), replacing `old` if not null.
-    void link(Shard& shard, Item* item, Item* old) {
+    static void link(Shard& shard, Item* fresh, Item* old) {
         if (old != nullptr) {
             shard.counters.currItems -= 1;
             shard.table.remove(old);
             shard.lru.remove(old);
             Item::destroy(old);
         }
-        shard.table.insert(item);
-        shard.lru.pushFront(item);
+        shard.table.insert(fresh);
+        shard.lru.pushFront(fresh);
         shard.counters.currItems += 1;
         shard.counters.totalItems += 1;
     }
@@ -312,8 +336,8 @@ struct Store::Impl {
     // --- operations ---------------------------------------------------------------------
 
     StoreResult store(const StoreRequest& request, Seconds now);
-    StoreStatus checkStore(Shard& shard, const StoreRequest& request, Item* old, Seconds now,
-                           bool& staleWrite);
+    static StoreStatus checkStore(Shard& shard, const StoreRequest& request, Item* old, Seconds now,
+                                  bool& staleWrite);
     ArithResult vivifyCounter(Shard& shard, const ArithRequest& request, Seconds now);
 };
 
@@ -374,7 +398,7 @@ StoreResult Store::Impl::store(const StoreRequest& request, Seconds now) {
     Shard& shard = shardFor(hash);
     const std::lock_guard lock(shard.mutex);
     Item* old = findLive(shard, request.key, hash, now);
-    if (Store::itemSize(request.key.size(), request.value.size()) > options.maxItemSize) {
+    if (!fits(request.key.size(), request.value.size(), request.flags, options.maxItemSize)) {
         // memcached drops the old value when a set cannot be stored, rather than leave
         // stale data behind.
         if (request.mode == StoreMode::set && old != nullptr) {
@@ -400,11 +424,11 @@ StoreResult Store::Impl::store(const StoreRequest& request, Seconds now) {
         init.exptime = old->exptime;
         // memcached's do_store_item answers NOT_STORED when the joined item cannot be
         // allocated, too large included.
-        if (Store::itemSize(init.key.size(), init.valueLength()) > options.maxItemSize) {
+        if (!fits(init.key.size(), init.valueLength(), init.flags, options.maxItemSize)) {
             return {.status = StoreStatus::notStored, .cas = 0};
         }
     } else if (old == nullptr && isAppend(request.mode)) {
-        init.exptime = *request.vivifyExptime;
+        init.exptime = request.vivifyExptime.value_or(0); // checkStore saw it set
     }
     if (staleWrite) {
         init.exptime = old->exptime;
@@ -434,7 +458,7 @@ ArithResult Store::Impl::vivifyCounter(Shard& shard, const ArithRequest& request
         .first = std::string_view(digits.data(), static_cast<std::size_t>(end - digits.begin())),
         .second = {},
         .flags = 0,
-        .exptime = *request.vivifyExptime};
+        .exptime = request.vivifyExptime.value_or(0)}; // the caller saw it set
     Item* item = allocate(shard, nullptr, init, now);
     if (item == nullptr) {
         return {.status = ArithStatus::outOfMemory, .value = 0, .cas = 0, .exptime = 0};
@@ -479,7 +503,7 @@ bool Store::getImpl(std::string_view key, Seconds now, const GetOptions& options
         item = impl_->allocate(shard, nullptr, init, now);
         if (item != nullptr) {
             item->cas = impl_->takeCas(std::nullopt);
-            impl_->link(shard, item, nullptr);
+            Impl::link(shard, item, nullptr);
             created = true;
         }
     }
@@ -599,7 +623,7 @@ ArithResult Store::arithmetic(const ArithRequest& request, Seconds now) {
         if (grown == nullptr) {
             return {.status = ArithStatus::outOfMemory, .value = 0, .cas = 0, .exptime = 0};
         }
-        impl_->link(shard, grown, item);
+        Impl::link(shard, grown, item);
         item = grown;
     }
     item->cas = impl_->takeCas(request.newCas);
@@ -642,7 +666,7 @@ void Store::flushAll(Seconds at, Seconds now) {
 std::size_t Store::sweep(Seconds now, std::size_t budget) {
     const std::lock_guard sweepLock(impl_->sweepMutex);
     // Bounded work: a few buckets and items looked at per item removed.
-    std::size_t examineLeft = 4 * budget + 64;
+    std::size_t examineLeft = (4 * budget) + 64;
     std::size_t removed = 0;
     for (std::size_t visited = 0; visited < impl_->shards.size(); ++visited) {
         Shard& shard = impl_->shards[impl_->sweepShard];

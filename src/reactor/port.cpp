@@ -47,7 +47,8 @@ void removeStaleUnixSocket(const std::string& path) {
 } // namespace
 
 ListeningPort::ListeningPort(ReactorCore& core, const Address& address,
-                             std::shared_ptr<Factory> factory, int backlog, int unixMode)
+                             std::shared_ptr<Factory> factory, int backlog, int unixMode,
+                             bool reusePort)
     : core_(core), factory_(std::move(factory)), tcp_(address.family() != Address::Family::unix) {
     int family = address.family() == Address::Family::ipv6   ? AF_INET6
                  : address.family() == Address::Family::unix ? AF_UNIX
@@ -59,6 +60,12 @@ ListeningPort::ListeningPort(ReactorCore& core, const Address& address,
     if (tcp_) {
         int one = 1;
         ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (reusePort && ::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+            int error = errno;
+            ::close(fd_);
+            fd_ = -1;
+            cannotListen(address, "SO_REUSEPORT", error);
+        }
     } else {
         removeStaleUnixSocket(address.path());
     }

@@ -16,9 +16,10 @@ class ReactorCore;
 
 class ListeningPort final : public IListeningPort, public IOHandler {
 public:
-    // Binds and listens at once: throws CannotListenError.
+    // Binds and listens at once: throws CannotListenError. reusePort (TCP): SO_REUSEPORT,
+    // so that several sockets can listen on one address (see ReactorPool).
     ListeningPort(ReactorCore& core, const Address& address, std::shared_ptr<Factory> factory,
-                  int backlog, int unixMode);
+                  int backlog, int unixMode, bool reusePort = false);
     ListeningPort(const ListeningPort&) = delete;
     ListeningPort& operator=(const ListeningPort&) = delete;
     ~ListeningPort() override;

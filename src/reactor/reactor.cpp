@@ -85,6 +85,16 @@ std::shared_ptr<IListeningPort> Reactor::listenTCP(std::uint16_t port,
     return listening;
 }
 
+std::shared_ptr<IListeningPort> Reactor::listenTCPReusePort(std::uint16_t port,
+                                                            std::shared_ptr<Factory> factory,
+                                                            int backlog,
+                                                            std::string_view interface) {
+    auto listening = std::make_shared<detail::ListeningPort>(*core_, listenAddress(port, interface),
+                                                             std::move(factory), backlog, 0, true);
+    core_->addPort(listening);
+    return listening;
+}
+
 std::shared_ptr<IConnector> Reactor::connectTCP(std::string_view host, std::uint16_t port,
                                                 std::shared_ptr<ClientFactory> factory,
                                                 double timeout,

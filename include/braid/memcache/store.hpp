@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 namespace braid::memcache {
 
@@ -51,7 +52,7 @@ enum class StoreStatus : std::uint8_t {
     notStored,  // NOT_STORED / NS (add on a live key, replace/append/prepend on a missing one)
     exists,     // EXISTS / EX (cas mismatch)
     notFound,   // NOT_FOUND / NF (cas on a missing key)
-    tooLarge,   // the item would exceed maxItemSize
+    tooLarge,   // the item would exceed maxItemSize (as memcached measures it)
     outOfMemory // nothing could be evicted to make room (eviction disabled, or item > limit)
 };
 
@@ -119,9 +120,10 @@ class Store {
 public:
     struct Options {
         std::size_t memoryLimit = std::size_t{64} << 20; // memcached -m
-        std::size_t maxItemSize = std::size_t{1} << 20;  // memcached -I (key + value + overhead)
-        std::size_t shards = 64;                         // a power of two
-        bool evict = true;                               // memcached -M turns it off
+        std::size_t maxItemSize = std::size_t{1}
+                                  << 20; // memcached -I: key + value + 59, + 4 with flags
+        std::size_t shards = 64;         // a power of two
+        bool evict = true;               // memcached -M turns it off
     };
 
     explicit Store(Options options);
@@ -136,7 +138,10 @@ public:
     // an empty item, calls found() with won = true and returns true.
     template <class F>
     bool get(std::string_view key, Seconds now, const GetOptions& options, F&& found) {
-        FoundRef ref{&found, [](void* f, const ItemView& item) { (*static_cast<F*>(f))(item); }};
+        // (F may be an lvalue reference, to a const callable too.)
+        using Callable = std::remove_reference_t<F>;
+        FoundRef ref{const_cast<void*>(static_cast<const void*>(std::addressof(found))),
+                     [](void* f, const ItemView& item) { (*static_cast<Callable*>(f))(item); }};
         return getImpl(key, now, options, ref);
     }
 
@@ -155,8 +160,8 @@ public:
     // access handles the rest). Returns how many it removed.
     std::size_t sweep(Seconds now, std::size_t budget);
 
-    // The bytes an item with this key and value length is counted as (checked against
-    // maxItemSize and memoryLimit).
+    // The bytes an item with this key and value length is counted as against memoryLimit
+    // (maxItemSize is checked as memcached measures items, so the same values fit).
     [[nodiscard]] static std::size_t itemSize(std::size_t keyLength,
                                               std::size_t valueLength) noexcept;
 

@@ -190,16 +190,12 @@ void WrappingFactory::unregisterProtocol(ProtocolWrapper& protocol) {
 
 // --- ThrottlingProtocol ------------------------------------------------------------
 
-namespace {
-
-ThrottlingFactory& throttlingFactory(ProtocolWrapper& protocol) {
-    return static_cast<ThrottlingFactory&>(protocol.factory());
-}
-
-} // namespace
+ThrottlingProtocol::ThrottlingProtocol(const std::shared_ptr<ThrottlingFactory>& factory,
+                                       std::unique_ptr<Protocol> wrappedProtocol)
+    : ProtocolWrapper(factory, std::move(wrappedProtocol)), throttlingFactory_(*factory) {}
 
 void ThrottlingProtocol::write(std::string_view data) {
-    throttlingFactory(*this).registerWritten(data.size());
+    throttlingFactory_.registerWritten(data.size());
     ProtocolWrapper::write(data);
 }
 
@@ -208,12 +204,12 @@ void ThrottlingProtocol::writeSequence(std::span<const std::string_view> data) {
     for (std::string_view piece : data) {
         length += piece.size();
     }
-    throttlingFactory(*this).registerWritten(length);
+    throttlingFactory_.registerWritten(length);
     ProtocolWrapper::writeSequence(data);
 }
 
 void ThrottlingProtocol::dataReceived(std::string_view data) {
-    throttlingFactory(*this).registerRead(data.size());
+    throttlingFactory_.registerRead(data.size());
     ProtocolWrapper::dataReceived(data);
 }
 
@@ -275,15 +271,20 @@ void ThrottlingFactory::forEachProtocol(F f) {
     // A copy: pausing or resuming may close a connection, which unregisters it.
     std::vector<ProtocolWrapper*> protocols = this->protocols();
     for (ProtocolWrapper* protocol : protocols) {
-        f(static_cast<ThrottlingProtocol&>(*protocol));
+        if (auto* throttling = dynamic_cast<ThrottlingProtocol*>(protocol)) {
+            f(*throttling);
+        }
     }
 }
 
 void ThrottlingFactory::checkReadBandwidth() {
+    if (!readLimit) {
+        return;
+    }
     if (static_cast<double>(readThisSecond_) > *readLimit) {
         logger().info("Throttling reads");
         forEachProtocol([](ThrottlingProtocol& p) { p.throttleReads(); });
-        double throttleTime = static_cast<double>(readThisSecond_) / *readLimit - 1.0;
+        double throttleTime = (static_cast<double>(readThisSecond_) / *readLimit) - 1.0;
         unthrottleReadsCall_ = theClock().callLater(throttleTime, [this] {
             logger().info("Stopped throttling reads");
             forEachProtocol([](ThrottlingProtocol& p) { p.unthrottleReads(); });
@@ -294,10 +295,13 @@ void ThrottlingFactory::checkReadBandwidth() {
 }
 
 void ThrottlingFactory::checkWriteBandwidth() {
+    if (!writeLimit) {
+        return;
+    }
     if (static_cast<double>(writtenThisSecond_) > *writeLimit) {
         logger().info("Throttling writes");
         forEachProtocol([](ThrottlingProtocol& p) { p.throttleWrites(); });
-        double throttleTime = static_cast<double>(writtenThisSecond_) / *writeLimit - 1.0;
+        double throttleTime = (static_cast<double>(writtenThisSecond_) / *writeLimit) - 1.0;
         unthrottleWritesCall_ = theClock().callLater(throttleTime, [this] {
             logger().info("Stopped throttling writes");
             forEachProtocol([](ThrottlingProtocol& p) { p.unthrottleWrites(); });
@@ -328,7 +332,8 @@ std::unique_ptr<Protocol> ThrottlingFactory::buildProtocol(const Address& addres
 }
 
 std::unique_ptr<ProtocolWrapper> ThrottlingFactory::wrap(std::unique_ptr<Protocol> wrapped) {
-    return std::make_unique<ThrottlingProtocol>(shared_from_this(), std::move(wrapped));
+    return std::make_unique<ThrottlingProtocol>(
+        std::static_pointer_cast<ThrottlingFactory>(shared_from_this()), std::move(wrapped));
 }
 
 void ThrottlingFactory::unregisterProtocol(ProtocolWrapper& protocol) {

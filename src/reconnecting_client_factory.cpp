@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <numbers>
 #include <random>
 #include <stdexcept>
 
@@ -22,6 +23,22 @@ std::function<double()> seededRandom() {
     return [engine = std::mt19937_64(std::random_device{}())]() mutable {
         return std::ldexp(static_cast<double>(engine() >> 11), -53);
     };
+}
+
+// Python's random.normalvariate (Kinderman and Monahan's ratio of uniforms), so that the
+// delays follow Twisted's for the same uniform numbers.
+double normalVariate(const std::function<double()>& random, double mu, double sigma) {
+    const double magic = 4 * std::exp(-0.5) / std::numbers::sqrt2;
+    double z = 0;
+    while (true) {
+        double u1 = random();
+        double u2 = 1.0 - random();
+        z = magic * (u1 - 0.5) / u2;
+        if (z * z / 4.0 <= -std::log(u2)) {
+            break;
+        }
+    }
+    return mu + (z * sigma);
 }
 
 } // namespace
@@ -71,7 +88,7 @@ void ReconnectingClientFactory::retry(IConnector& connector) {
     }
     delay = std::min(delay * factor, maxDelay);
     if (jitter != 0) {
-        delay = normalVariate(delay, delay * jitter);
+        delay = normalVariate(random, delay, delay * jitter);
     }
     logger().info("{address} will retry in {delay:.3f} seconds",
                   fmt::arg("address", connector.getDestination().toString()),
@@ -91,7 +108,7 @@ void ReconnectingClientFactory::stopTrying() {
     if (std::shared_ptr<IConnector> last = connector.lock()) {
         try {
             last->stopConnecting();
-        } catch (const std::logic_error&) {
+        } catch (const std::logic_error&) { // NOLINT(bugprone-empty-catch)
             // Not connecting (Twisted's NotConnectingError): nothing to stop.
         }
     }
@@ -102,22 +119,6 @@ void ReconnectingClientFactory::resetDelay() {
     retries = 0;
     callID_ = DelayedCall();
     continueTrying = true;
-}
-
-// Python's random.normalvariate (Kinderman and Monahan's ratio of uniforms), so that the
-// delays follow Twisted's for the same uniform numbers.
-double ReconnectingClientFactory::normalVariate(double mu, double sigma) {
-    const double magic = 4 * std::exp(-0.5) / std::sqrt(2.0);
-    double z = 0;
-    while (true) {
-        double u1 = random();
-        double u2 = 1.0 - random();
-        z = magic * (u1 - 0.5) / u2;
-        if (z * z / 4.0 <= -std::log(u2)) {
-            break;
-        }
-    }
-    return mu + z * sigma;
 }
 
 } // namespace braid

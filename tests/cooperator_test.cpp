@@ -145,7 +145,7 @@ TEST_F(CooperatorTest, AStepReturningADeferredPausesItsTask) {
     Cooperator cooperator = makeCooperator(2);
     std::vector<Deferred<bool>> waits;
     auto waiting = cooperator.cooperate([&] {
-        log.push_back("w");
+        log.emplace_back("w");
         waits.emplace_back();
         return waits.back();
     });

@@ -102,8 +102,8 @@ TEST(LoopingCall, WithCountCountsOnlyExpectedCalls) {
     ASSERT_EQ(counts.size(), 4U);
     EXPECT_EQ(counts[0], (std::pair<double, long long>{0, 1}));
     EXPECT_DOUBLE_EQ(counts[1].first, interval + late);
-    EXPECT_DOUBLE_EQ(counts[2].first, 2.75 * interval + late);
-    EXPECT_DOUBLE_EQ(counts[3].first, 3.0 * interval + late);
+    EXPECT_DOUBLE_EQ(counts[2].first, (2.75 * interval) + late);
+    EXPECT_DOUBLE_EQ(counts[3].first, (3.0 * interval) + late);
     for (const auto& entry : counts) {
         EXPECT_EQ(entry.second, 1);
     }

@@ -104,6 +104,7 @@ TEST(WrappingFactory, WrapsTheProtocolsAndRelaysBothWays) {
     EXPECT_TRUE(loop.server().disconnecting);
     loop.pump();
     EXPECT_EQ(server->lost, 1);
+    ASSERT_TRUE(server->reason);
     EXPECT_TRUE(server->reason->check<ConnectionDone>());
     EXPECT_TRUE(wrapping->protocols().empty());
 }
@@ -295,6 +296,7 @@ TEST_F(TimeoutFactoryTest, ClosesAnIdleConnection) {
     loop.pump();
     EXPECT_EQ(server->lost, 1);
     EXPECT_EQ(client->lost, 1);
+    ASSERT_TRUE(client->reason);
     EXPECT_TRUE(client->reason->check<ConnectionDone>());
 }
 
@@ -414,7 +416,7 @@ TEST_F(ThrottlingTest, PausesTheProducerForWrites) {
     StringTransport transport(clock);
     auto protocol = factory->buildProtocol(somewhere);
     protocol->makeConnection(transport);
-    Protocol& wrapped = static_cast<ProtocolWrapper&>(*protocol).wrappedProtocol();
+    Protocol& wrapped = dynamic_cast<ProtocolWrapper&>(*protocol).wrappedProtocol();
     CountingProducer producer;
     wrapped.transport->registerProducer(producer);
     EXPECT_EQ(transport.producer(), &producer);

@@ -72,8 +72,8 @@ public:
     }
 
     double operator()() {
-        double a = engine_() >> 5;
-        double b = engine_() >> 6;
+        auto a = static_cast<double>(engine_() >> 5);
+        auto b = static_cast<double>(engine_() >> 6);
         return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
     }
 

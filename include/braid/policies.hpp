@@ -1,7 +1,6 @@
-// Connection policies, after twisted.protocols.policies: ProtocolWrapper and
-// WrappingFactory (a factory whose protocols wrap another factory's), ThrottlingFactory
-// (connection count and bandwidth limits), TimeoutFactory (idle timeout per connection)
-// and TimeoutMixin (a timeout a protocol sets and resets itself).
+// Connection policies, after twisted.protocols.policies: WrappingFactory / ProtocolWrapper
+// (protocols wrapping another factory's), ThrottlingFactory (connection and bandwidth
+// limits), TimeoutFactory (idle timeout per connection) and TimeoutMixin.
 #pragma once
 
 #include <braid/address.hpp>
@@ -109,9 +108,12 @@ private:
 
 // A ProtocolWrapper counting the bytes that go through it for its ThrottlingFactory,
 // which pauses and resumes it.
+class ThrottlingFactory;
+
 class ThrottlingProtocol : public ProtocolWrapper {
 public:
-    using ProtocolWrapper::ProtocolWrapper;
+    ThrottlingProtocol(const std::shared_ptr<ThrottlingFactory>& factory,
+                       std::unique_ptr<Protocol> wrappedProtocol);
 
     void write(std::string_view data) override;
     void writeSequence(std::span<const std::string_view> data) override;
@@ -128,6 +130,7 @@ public:
     void unthrottleWrites();
 
 private:
+    ThrottlingFactory& throttlingFactory_;
     IPushProducer* producer_ = nullptr;
 };
 

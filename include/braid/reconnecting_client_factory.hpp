@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <numbers>
 #include <optional>
 
 namespace braid {
@@ -52,9 +53,9 @@ public:
 
     double maxDelay = 3600;
     double initialDelay = 1.0;
-    double factor = 2.7182818284590451; // e
-    double jitter = 0.11962656472;      // molar Planck constant times c, joule meter/mole
-    double delay = initialDelay;        // the last delay waited (initialDelay at first)
+    double factor = std::numbers::e; // Twisted's 2.7182818284590451
+    double jitter = 0.11962656472;   // molar Planck constant times c, joule meter/mole
+    double delay = initialDelay;     // the last delay waited (initialDelay at first)
     int retries = 0;
     std::optional<int> maxRetries; // unset: no limit
     bool continueTrying = true;
@@ -69,8 +70,6 @@ public:
     std::weak_ptr<IConnector> connector;
 
 private:
-    [[nodiscard]] double normalVariate(double mu, double sigma);
-
     DelayedCall callID_;
 };
 

@@ -151,8 +151,8 @@ void Cooperator::addTask(const std::shared_ptr<CooperativeTask>& task) {
 }
 
 void Cooperator::removeTask(const CooperativeTask& task) {
-    auto it = std::find_if(tasks_.begin(), tasks_.end(),
-                           [&](const auto& candidate) { return candidate.get() == &task; });
+    auto it = std::ranges::find_if(tasks_,
+                                   [&](const auto& candidate) { return candidate.get() == &task; });
     if (it == tasks_.end()) {
         return;
     }

@@ -77,9 +77,9 @@ void LoopingCall::reset() {
 }
 
 void LoopingCall::finish() {
-    Deferred<LoopingCall*> d = std::move(*deferred_);
-    deferred_.reset();
-    d.callback(this);
+    if (auto d = takeDeferred()) {
+        d->callback(this);
+    }
 }
 
 void LoopingCall::call() {
@@ -93,9 +93,9 @@ void LoopingCall::call() {
         LoopingCall& loop = **self;
         if (outcome.failed()) {
             loop.running_ = false;
-            Deferred<LoopingCall*> d = std::move(*loop.deferred_);
-            loop.deferred_.reset();
-            d.errback(outcome.failure());
+            if (auto d = loop.takeDeferred()) {
+                d->errback(outcome.failure());
+            }
         } else if (loop.running_) {
             loop.scheduleFrom(loop.theClock().seconds());
         } else {

@@ -177,7 +177,7 @@ private:
     void removeTask(const CooperativeTask& task);
     void tick();
     void reschedule();
-    IReactorTime& clock() const;
+    [[nodiscard]] IReactorTime& clock() const;
 
     Options options_;
     std::vector<std::shared_ptr<CooperativeTask>> tasks_;

@@ -78,13 +78,17 @@ private:
         };
     }
 
-    IReactorTime& theClock() const;
+    [[nodiscard]] IReactorTime& theClock() const;
     // Calls f (or counts intervals and calls the counted f), then schedules the next call.
     void call();
     Deferred<void> invoke();
     void scheduleFrom(double when);
     [[nodiscard]] long long intervalOf(double time) const;
     void finish();
+    // deferred_, taken out.
+    std::optional<Deferred<LoopingCall*>> takeDeferred() {
+        return std::exchange(deferred_, std::nullopt);
+    }
 
     Call f_;
     CountedCall countedF_;

@@ -1,8 +1,10 @@
 // braid::task: deferLater, and the seeds' print_later / print_later_twice programs
 // (seed 001) run on a task::Clock instead of the real reactor.
 #include <braid/deferred.hpp>
+#include <braid/reactor.hpp>
 #include <braid/task.hpp>
 #include <braid/testing/deferred.hpp>
+#include <braid/testing/run_until.hpp>
 
 #include <gtest/gtest.h>
 
@@ -11,10 +13,12 @@
 
 using braid::CancelledError;
 using braid::Deferred;
+using braid::Reactor;
 using braid::task::Clock;
 using braid::task::deferLater;
 using braid::testing::failureResultOf;
 using braid::testing::hasNoResult;
+using braid::testing::runUntil;
 using braid::testing::successResultOf;
 
 namespace {
@@ -101,6 +105,21 @@ TEST(DeferLater, ArgumentsAreCopiedAtSchedulingTime) {
     message = "changed";
     clock.advance(1);
     EXPECT_EQ(successResultOf(d), "original");
+}
+
+// On the real reactor: the call runs from the loop, no earlier than the delay.
+TEST(DeferLater, RunsOnTheRealReactor) {
+    Reactor reactor{Reactor::Options{.backend = std::nullopt, .installSignalHandlers = false}};
+    double start = reactor.seconds();
+    double ranAt = -1;
+    auto d = deferLater(reactor, 0.02, [&] {
+        ranAt = reactor.seconds();
+        return std::string("later");
+    });
+    EXPECT_TRUE(hasNoResult(d));
+    ASSERT_TRUE(runUntil(reactor, [&] { return d.hasResult(); }));
+    EXPECT_EQ(successResultOf(d), "later");
+    EXPECT_GE(ranAt - start, 0.02);
 }
 
 } // namespace

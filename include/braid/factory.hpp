@@ -66,8 +66,10 @@ public:
     static std::shared_ptr<ClientFactory> forProtocol(Args&&... args);
 };
 
-// An outgoing connection attempt (twisted.internet.interfaces.IConnector).
-class IConnector {
+// An outgoing connection attempt (twisted.internet.interfaces.IConnector). Connectors are
+// always owned by a shared_ptr, so that what retries later (ReconnectingClientFactory)
+// can keep the one it was given alive.
+class IConnector : public std::enable_shared_from_this<IConnector> {
 public:
     virtual ~IConnector() = default;
     // Stops an attempt in progress (clientConnectionFailed gets UserError).

@@ -1,11 +1,13 @@
 // braid::task, after twisted.internet.task: scheduling helpers that work on any
 // IReactorTime (the real reactor or a task::Clock in tests). deferLater() is here;
-// task::Clock has its own header, included for convenience.
+// task::Clock, LoopingCall and Cooperator have their own headers, included for convenience.
 #pragma once
 
 #include <braid/deferred.hpp>
 #include <braid/reactor_time.hpp>
 #include <braid/task/clock.hpp>
+#include <braid/task/cooperator.hpp>
+#include <braid/task/looping_call.hpp>
 
 #include <functional>
 #include <memory>

@@ -53,7 +53,7 @@ void Connector::connect() {
         throw std::logic_error("IConnector::connect(): already connecting or connected");
     }
     state_ = State::connecting;
-    self_ = shared_from_this(); // the poller and the timer only hold raw pointers
+    self_ = self(); // the poller and the timer only hold raw pointers
     if (!factoryStarted_) {
         factory_->doStart();
         factoryStarted_ = true;
@@ -180,7 +180,7 @@ void Connector::failed(Failure reason) {
 void Connector::connectionLost(const Failure& reason) {
     connection_ = nullptr;
     state_ = State::disconnected;
-    core_.keepUntilIterationEnd(shared_from_this());
+    core_.keepUntilIterationEnd(self());
     core_.guarded("clientConnectionLost", [&] { factory_->clientConnectionLost(*this, reason); });
     stopFactoryIfIdle();
 }

@@ -18,9 +18,7 @@ namespace braid::detail {
 class ReactorCore;
 class StreamConnection;
 
-class Connector final : public IConnector,
-                        public IOHandler,
-                        public std::enable_shared_from_this<Connector> {
+class Connector final : public IConnector, public IOHandler {
 public:
     // destination: a numeric TCP address or a UNIX path; with hostName, the destination's
     // host is looked up from it (on each connect(), as Twisted's connectTCP does).
@@ -47,6 +45,10 @@ public:
 private:
     enum class State { disconnected, connecting, connected };
 
+    // Itself, through IConnector's enable_shared_from_this.
+    std::shared_ptr<Connector> self() {
+        return std::static_pointer_cast<Connector>(shared_from_this());
+    }
     void resolve();
     void attempt();
     void failSoon(int error);

@@ -105,6 +105,10 @@ std::size_t ProtocolWrapper::bufferedBytes() const {
     return transport->bufferedBytes();
 }
 
+bool ProtocolWrapper::closing() const noexcept {
+    return transport->closing();
+}
+
 IReactorTime& ProtocolWrapper::clock() {
     return transport->clock();
 }

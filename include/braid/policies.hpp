@@ -51,6 +51,7 @@ public:
     void setTcpKeepAlive(bool enabled) override;
     void setWriteBufferLimits(WriteBufferLimits limits) override;
     [[nodiscard]] std::size_t bufferedBytes() const override;
+    [[nodiscard]] bool closing() const noexcept override;
     [[nodiscard]] IReactorTime& clock() override;
     void registerProducer(IPushProducer& producer) override;
     void registerProducer(IPullProducer& producer) override;

@@ -112,7 +112,7 @@ void Connection::update(const Tokens& tokens, StoreMode mode) {
 // Waits for the data block of a storage command, or refuses one that cannot fit and
 // drops its data as it comes (memcached's swallow).
 void Connection::expectData(PendingStore pending, std::size_t valueLength) {
-    if (Store::itemSize(pending.key.size(), valueLength) > store_.options().maxItemSize) {
+    if (!store_.fitsItemSize(pending.key.size(), valueLength, pending.request.flags)) {
         ThreadCounters::add(counters_.storeTooLarge);
         constexpr std::string_view tooLarge = "SERVER_ERROR object too large for cache";
         if (pending.meta) {

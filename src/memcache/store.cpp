@@ -712,4 +712,9 @@ StoreStats Store::stats() const {
     return total;
 }
 
+bool Store::fitsItemSize(std::size_t keyLength, std::size_t valueLength,
+                         std::uint32_t flags) const noexcept {
+    return fits(keyLength, valueLength, flags, impl_->options.maxItemSize);
+}
+
 } // namespace braid::memcache

@@ -160,6 +160,11 @@ public:
     // access handles the rest). Returns how many it removed.
     std::size_t sweep(Seconds now, std::size_t budget);
 
+    // Whether an item of this shape is within maxItemSize, as memcached 1.6 measures it
+    // (so that exactly the values memcached takes fit).
+    [[nodiscard]] bool fitsItemSize(std::size_t keyLength, std::size_t valueLength,
+                                    std::uint32_t flags) const noexcept;
+
     // The bytes an item with this key and value length is counted as against memoryLimit
     // (maxItemSize is checked as memcached measures items, so the same values fit).
     [[nodiscard]] static std::size_t itemSize(std::size_t keyLength,

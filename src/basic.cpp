@@ -1,8 +1,12 @@
 #include <braid/basic.hpp>
+#include <braid/log.hpp>
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -271,6 +275,133 @@ void LineReceiver::deliverRaw(std::string_view data, bool fromInput) {
         ~Forget() { raw = {}; }
     } forget{raw_};
     rawDataReceived(data);
+}
+
+// --- IntNStringReceiver ------------------------------------------------------------------
+
+template <class Prefix>
+void IntNStringReceiver<Prefix>::lengthLimitExceeded(std::size_t /*length*/) {
+    transport->loseConnection();
+}
+
+template <class Prefix>
+void IntNStringReceiver<Prefix>::sendString(std::string_view string) {
+    constexpr std::size_t largest = std::numeric_limits<Prefix>::max();
+    if (string.size() > largest) {
+        throw StringTooLongError(
+            fmt::format("Try to send {} bytes whereas maximum is {}", string.size(), largest + 1));
+    }
+    std::array<char, sizeof(Prefix)> prefix{};
+    std::size_t length = string.size();
+    for (auto byte = prefix.rbegin(); byte != prefix.rend(); ++byte, length >>= 8U) {
+        *byte = static_cast<char>(length & 0xffU);
+    }
+    const std::array<std::string_view, 2> pieces{std::string_view(prefix.data(), prefix.size()),
+                                                 string};
+    transport->writeSequence(pieces);
+}
+
+template <class Prefix>
+void IntNStringReceiver<Prefix>::parse() {
+    while (!broken_ && !stopped()) {
+        if (!length_) {
+            std::optional<std::string_view> prefix = take(sizeof(Prefix));
+            if (!prefix) {
+                return;
+            }
+            std::size_t length = 0;
+            for (char byte : *prefix) {
+                length = (length << 8U) | static_cast<unsigned char>(byte);
+            }
+            if (length > MAX_LENGTH) {
+                broken_ = true;
+                lengthLimitExceeded(length);
+                break;
+            }
+            length_ = length;
+        }
+        std::optional<std::string_view> string = take(*length_);
+        if (!string) {
+            return;
+        }
+        length_.reset();
+        stringReceived(*string);
+    }
+    if (broken_) {
+        in_ = {}; // nothing after a bad prefix means anything
+    }
+}
+
+template class IntNStringReceiver<std::uint8_t>;
+template class IntNStringReceiver<std::uint16_t>;
+template class IntNStringReceiver<std::uint32_t>;
+
+// --- NetstringReceiver -------------------------------------------------------------------
+
+void NetstringReceiver::sendString(std::string_view string) {
+    const std::string length = fmt::format("{}:", string.size());
+    const std::array<std::string_view, 3> pieces{length, string, ","};
+    transport->writeSequence(pieces);
+}
+
+void NetstringReceiver::parse() {
+    while (!brokenPeer_ && !stopped()) {
+        if (!inString_ && !parseLength()) {
+            break;
+        }
+        // The string and its comma.
+        std::optional<std::string_view> string = take(length_ + 1);
+        if (!string) {
+            return;
+        }
+        if (string->back() != ',') {
+            parseError("The received netstring is not terminated by a comma.");
+            break;
+        }
+        string->remove_suffix(1);
+        inString_ = false;
+        length_ = 0;
+        digits_ = 0;
+        stringReceived(*string);
+    }
+    if (brokenPeer_) {
+        in_ = {};
+    }
+}
+
+// Reads the length digits and the colon; false when they are not all there yet or wrong.
+bool NetstringReceiver::parseLength() {
+    while (!in_.empty()) {
+        const char byte = in_.front();
+        in_.remove_prefix(1);
+        if (byte == ':' && digits_ > 0) {
+            inString_ = true;
+            return true;
+        }
+        // "0" is a length, "07" is not.
+        if (byte < '0' || byte > '9' || (digits_ == 1 && length_ == 0)) {
+            parseError("The received netstring does not start with a length specification.");
+            return false;
+        }
+        const auto digit = static_cast<std::size_t>(byte - '0');
+        if (digit > MAX_LENGTH || length_ > (MAX_LENGTH - digit) / 10) {
+            parseError(fmt::format("The received netstring is longer than the maximum {} "
+                                   "specified by self.MAX_LENGTH",
+                                   MAX_LENGTH));
+            return false;
+        }
+        length_ = length_ * 10 + digit;
+        ++digits_;
+    }
+    return false;
+}
+
+void NetstringReceiver::parseError(std::string_view reason) {
+    static Logger log{"braid.basic"};
+    brokenPeer_ = true;
+    log.warn("Dropping the connection to {peer}: {reason}",
+             fmt::arg("peer", transport->getPeer().toString()), fmt::arg("reason", reason));
+    transport->loseConnection();
 }
 
 } // namespace braid

@@ -49,6 +49,7 @@ Events run(std::size_t maxLength, std::string_view stream, const std::vector<std
 
 } // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's entry point
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     braid::fuzz::Input input;
     if (!braid::fuzz::split(data, size, 2, input)) {

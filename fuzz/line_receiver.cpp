@@ -58,7 +58,7 @@ struct Receiver : braid::LineReceiver {
     }
 
     void lineLengthExceeded(std::string_view line) override {
-        events.push_back("exceeded");
+        events.emplace_back("exceeded");
         LineReceiver::lineLengthExceeded(line);
     }
 
@@ -78,7 +78,7 @@ Events run(const braid::fuzz::Input& input, std::string_view stream,
     braid::fuzz::feed(receiver, transport, stream, cuts,
                       receiver.MAX_LENGTH + longestDelimiter - 1);
     Events events = std::move(receiver.events);
-    events.push_back(transport.disconnecting ? "closing" : "open");
+    events.emplace_back(transport.disconnecting ? "closing" : "open");
     if (!transport.disconnecting) {
         // What is left is the same too: a partial line or raw bytes.
         events.push_back((receiver.lineMode() ? "line mode, buffered: " : "raw mode, buffered: ") +
@@ -89,6 +89,7 @@ Events run(const braid::fuzz::Input& input, std::string_view stream,
 
 } // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's entry point
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     braid::fuzz::Input input;
     if (!braid::fuzz::split(data, size, 2, input)) {

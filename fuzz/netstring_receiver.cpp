@@ -36,7 +36,7 @@ Events run(std::size_t maxLength, std::string_view stream, const std::vector<std
     receiver.MAX_LENGTH = maxLength;
     braid::fuzz::feed(receiver, transport, stream, cuts, maxLength + 1);
     Events events = std::move(receiver.events);
-    events.push_back(receiver.brokenPeer() ? "broken" : "not broken");
+    events.emplace_back(receiver.brokenPeer() ? "broken" : "not broken");
     events.push_back(transport.disconnecting
                          ? std::string("closing")
                          : "open, buffered " + std::to_string(receiver.bufferedBytes()));
@@ -45,6 +45,7 @@ Events run(std::size_t maxLength, std::string_view stream, const std::vector<std
 
 } // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's entry point
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // Every protocol error is logged; not on the fuzzer's stderr.
     static const bool quiet = [] {

@@ -14,9 +14,24 @@ namespace braid {
 
 namespace {
 
+// Runs f when the scope ends, however it ends.
+template <class F>
+class AtExit {
+public:
+    explicit AtExit(F f) : f_(std::move(f)) {}
+    AtExit(const AtExit&) = delete;
+    AtExit(AtExit&&) = delete;
+    AtExit& operator=(const AtExit&) = delete;
+    AtExit& operator=(AtExit&&) = delete;
+    ~AtExit() { f_(); }
+
+private:
+    F f_;
+};
+
 // Whether `part` lies inside `whole` (both views of live memory).
 bool within(std::string_view part, std::string_view whole) noexcept {
-    std::less_equal<const char*> lessEqual;
+    const std::less_equal<> lessEqual;
     return !whole.empty() && lessEqual(whole.data(), part.data()) &&
            lessEqual(part.data() + part.size(), whole.data() + whole.size());
 }
@@ -50,18 +65,13 @@ void FramingReceiver::dataReceived(std::string_view data) {
         backlog_.append(data);
         return;
     }
+    receiving_ = true;
     // Views into data must not outlive this call, even when a callback throws.
-    struct Receiving {
-        FramingReceiver& self;
-        explicit Receiving(FramingReceiver& receiver) : self(receiver) { self.receiving_ = true; }
-        Receiving(const Receiving&) = delete;
-        Receiving& operator=(const Receiving&) = delete;
-        ~Receiving() {
-            self.receiving_ = false;
-            self.in_ = {};
-            self.after_ = {};
-        }
-    } receiving(*this);
+    const AtExit done([this] {
+        receiving_ = false;
+        in_ = {};
+        after_ = {};
+    });
 
     if (backlog_.empty()) {
         in_ = data;
@@ -270,10 +280,7 @@ void LineReceiver::parse() {
 
 void LineReceiver::deliverRaw(std::string_view data, bool fromInput) {
     raw_ = fromInput ? data : std::string_view();
-    struct Forget {
-        std::string_view& raw;
-        ~Forget() { raw = {}; }
-    } forget{raw_};
+    const AtExit forget([this] { raw_ = {}; });
     rawDataReceived(data);
 }
 

@@ -29,7 +29,7 @@ using braid::testing::LoopbackOptions;
 using braid::testing::StringTransport;
 
 bool within(std::string_view part, std::string_view whole) {
-    std::less_equal<const char*> lessEqual;
+    const std::less_equal<> lessEqual;
     return lessEqual(whole.data(), part.data()) &&
            lessEqual(part.data() + part.size(), whole.data() + whole.size());
 }
@@ -39,7 +39,7 @@ bool within(std::string_view part, std::string_view whole) {
 // `set`). Hooks let a test act from inside the callbacks.
 struct Lines : LineReceiver {
     void lineReceived(std::string_view line) override {
-        events.push_back("line:" + std::string(line));
+        events.emplace_back("line:" + std::string(line));
         views.push_back(line);
         if (line.starts_with("raw ")) {
             rawLeft = std::stoul(std::string(line.substr(4)));
@@ -60,7 +60,7 @@ struct Lines : LineReceiver {
         }
     }
     void lineLengthExceeded(std::string_view line) override {
-        events.push_back("exceeded");
+        events.emplace_back("exceeded");
         exceeded.emplace_back(line);
         LineReceiver::lineLengthExceeded(line);
     }
@@ -156,7 +156,7 @@ TEST_F(LineReceiverTest, SetLineModeFromOutsideHandlesExtraAtOnce) {
 
 TEST_F(LineReceiverTest, APartialLineBecomesRawDataAfterSetRawMode) {
     struct Raw : LineReceiver {
-        void lineReceived(std::string_view) override {}
+        void lineReceived(std::string_view /*line*/) override {}
         void rawDataReceived(std::string_view data) override { raw.append(data); }
         std::string raw;
     } raw;
@@ -169,7 +169,7 @@ TEST_F(LineReceiverTest, APartialLineBecomesRawDataAfterSetRawMode) {
 
 TEST_F(LineReceiverTest, RawDataReceivedThrowsUnlessOverridden) {
     struct NoRaw : LineReceiver {
-        void lineReceived(std::string_view) override { setRawMode(); }
+        void lineReceived(std::string_view /*line*/) override { setRawMode(); }
     } noRaw;
     noRaw.makeConnection(transport);
     EXPECT_THROW(noRaw.dataReceived("x\r\ny"), std::logic_error);
@@ -254,7 +254,7 @@ TEST_F(LineReceiverTest, PauseStopsLinesAlreadyReceivedUntilResume) {
 }
 
 TEST_F(LineReceiverTest, PauseAndResumeInsideOneLine) {
-    proto.onLine = [&](std::string_view) {
+    proto.onLine = [&](std::string_view /*line*/) {
         proto.pauseProducing();
         proto.resumeProducing();
     };
@@ -263,7 +263,7 @@ TEST_F(LineReceiverTest, PauseAndResumeInsideOneLine) {
 }
 
 TEST_F(LineReceiverTest, StopProducingStopsLinesAndTheTransport) {
-    proto.onLine = [&](std::string_view) { proto.stopProducing(); };
+    proto.onLine = [&](std::string_view /*line*/) { proto.stopProducing(); };
     proto.dataReceived("a\r\nb\r\n");
     EXPECT_EQ(proto.events, (Events{"line:a"}));
     EXPECT_EQ(transport.producerState(), StringTransport::ProducerState::stopped);
@@ -281,7 +281,7 @@ TEST_F(LineReceiverTest, DataReceivedFromInsideLineReceivedIsQueuedBehind) {
 
 TEST_F(LineReceiverTest, NeverBuffersMoreThanMaxLengthPlusOneRead) {
     struct Keep : LineReceiver {
-        void lineReceived(std::string_view) override {}
+        void lineReceived(std::string_view /*line*/) override {}
         void lineLengthExceeded(std::string_view line) override {
             longest = std::max(longest, line.size());
         }
@@ -330,7 +330,7 @@ std::string lineTraffic(std::uint32_t seed) {
         switch (random() % 4) {
         case 0:
             data += "raw " + std::to_string(random() % 30) + "\r\n";
-            data += std::string(random() % 30, static_cast<char>('a' + random() % 26));
+            data += std::string(random() % 30, static_cast<char>('a' + (random() % 26)));
             break;
         case 1: data += std::string(random() % 310, 'L') + "\r\n"; break;
         case 2: data += "a\rb\n\r\n"; break;
@@ -360,13 +360,13 @@ TEST(LineReceiverPropertyTest, SameEventsHoweverTheBytesAreCut) {
 
 struct OnlyLines : LineOnlyReceiver {
     void lineReceived(std::string_view line) override {
-        events.push_back("line:" + std::string(line));
+        events.emplace_back("line:" + std::string(line));
         if (line == "quit") {
             transport->loseConnection();
         }
     }
     void lineLengthExceeded(std::string_view line) override {
-        events.push_back("exceeded");
+        events.emplace_back("exceeded");
         LineOnlyReceiver::lineLengthExceeded(line);
     }
     std::vector<std::string> events;
@@ -476,7 +476,7 @@ TYPED_TEST(IntNStringReceiverTest, ReceivesWholeAndSplitStrings) {
     proto.dataReceived(std::string_view(data).substr(0, n + 3));
     ASSERT_EQ(proto.events.size(), 1U);
     proto.dataReceived(std::string_view(data).substr(n + 3, n + 1)); // empty string, 1 prefix byte
-    for (char byte : std::string_view(data).substr(2 * n + 4)) {
+    for (char byte : std::string_view(data).substr((2 * n) + 4)) {
         proto.dataReceived(std::string_view(&byte, 1));
     }
     EXPECT_EQ(proto.events, (Events{"string:abc", "string:", "string:wxyz"}));

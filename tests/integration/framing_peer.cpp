@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -77,8 +78,8 @@ struct Outcome {
 template <class Base>
 class Checker : public Framed<Base> {
 public:
-    Checker(const std::vector<std::string>& sent, Outcome& outcome)
-        : sent_(sent), outcome_(outcome) {
+    Checker(std::vector<std::string> sent, Outcome* outcome)
+        : sent_(std::move(sent)), outcome_(outcome) {
         this->MAX_LENGTH = 100000;
     }
 
@@ -98,13 +99,13 @@ public:
         }
         if (++answers_ == sent_.size()) {
             fmt::print("ok {}\n", sent_.size());
-            outcome_.code = 0;
+            outcome_->code = 0;
             this->transport->loseConnection();
         }
     }
 
     void connectionLost(const braid::Failure& reason) override {
-        if (outcome_.code != 0) {
+        if (outcome_->code != 0) {
             fmt::print("connection lost after {} answers: {}\n", answers_,
                        reason.getErrorMessage());
         }
@@ -112,8 +113,8 @@ public:
     }
 
 private:
-    const std::vector<std::string>& sent_;
-    Outcome& outcome_;
+    std::vector<std::string> sent_;
+    Outcome* outcome_;
     std::size_t answers_ = 0;
 };
 
@@ -149,7 +150,7 @@ int client(std::uint16_t port, std::size_t largest, int count, unsigned seed) {
         messages(std::is_same_v<Base, braid::LineReceiver>, largest, count, seed);
     Outcome outcome;
     braid::reactor().connectTCP("127.0.0.1", port, std::make_shared<CheckerFactory>([&] {
-                                    return std::make_unique<Checker<Base>>(sent, outcome);
+                                    return std::make_unique<Checker<Base>>(sent, &outcome);
                                 }));
     braid::reactor().run();
     std::fflush(stdout);
@@ -187,8 +188,8 @@ int main(int argc, char** argv) {
         }
     }
     if (code < 0) {
-        std::fprintf(stderr, "usage: framing_peer server|client line|int32|netstring PORT "
-                             "[COUNT SEED]\n");
+        fmt::print(stderr, "usage: framing_peer server|client line|int32|netstring PORT "
+                           "[COUNT SEED]\n");
         return 2;
     }
     return code;

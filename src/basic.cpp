@@ -61,58 +61,45 @@ void FramingReceiver::dataReceived(std::string_view data) {
     if (transport != nullptr && transport->closing()) {
         return; // nothing will handle it: a closing transport reads no more
     }
-    if (receiving_ || paused_) {
+    if (receiving_ || paused_ || !backlog_.empty()) {
+        // Behind what waits already. Held data with a receiver that is not paused is rare:
+        // the rest of a read after the transport closed and then (in a test) reopened.
         backlog_.append(data);
-        return;
+        if (receiving_ || paused_) {
+            return;
+        }
+        data = {};
     }
     receiving_ = true;
     // Views into data must not outlive this call, even when a callback throws.
     const AtExit done([this] {
         receiving_ = false;
         in_ = {};
-        after_ = {};
     });
 
-    if (backlog_.empty()) {
-        in_ = data;
-    } else {
-        nextFromBacklog();
-        after_ = data;
-    }
+    in_ = data;
     for (;;) {
         parse();
-        if (!in_.empty() || stopped()) {
+        if (!in_.empty() || stopped() || backlog_.empty()) {
             break;
         }
-        if (!after_.empty()) {
-            in_ = std::exchange(after_, {});
-        } else if (!backlog_.empty()) {
-            nextFromBacklog();
-        } else {
-            break;
-        }
+        working_.swap(backlog_);
+        backlog_.clear();
+        in_ = working_;
     }
     keepUnhandled();
 }
 
-void FramingReceiver::nextFromBacklog() {
-    working_.swap(backlog_);
-    backlog_.clear();
-    in_ = working_;
-}
-
-// backlog_ = in_ + after_ + backlog_: in_ and after_ are views of data that is going away.
+// backlog_ = in_ + backlog_: in_ is a view of data that is going away.
 void FramingReceiver::keepUnhandled() {
-    if (in_.empty() && after_.empty()) {
+    if (in_.empty()) {
         return;
     }
     scratch_.assign(in_);
-    scratch_.append(after_);
     scratch_.append(backlog_);
     backlog_.swap(scratch_);
     scratch_.clear();
     in_ = {};
-    after_ = {};
 }
 
 void FramingReceiver::pauseProducing() {
@@ -159,17 +146,17 @@ std::string_view FramingReceiver::takePartial() {
 
 std::string FramingReceiver::takeUnhandled() {
     std::string unhandled;
-    unhandled.reserve(partial_.size() + in_.size() + after_.size() + backlog_.size());
-    unhandled.append(partial_).append(in_).append(after_).append(backlog_);
+    unhandled.reserve(partial_.size() + in_.size() + backlog_.size());
+    unhandled.append(partial_).append(in_).append(backlog_);
     partial_.clear();
     in_ = {};
-    after_ = {};
     backlog_.clear();
     return unhandled;
 }
 
 bool FramingReceiver::continueWith(std::string_view rest) noexcept {
-    if (!receiving_ || !in_.empty() || !after_.empty() || !backlog_.empty()) {
+    // Data queued meanwhile came before rest.
+    if (!receiving_ || !in_.empty() || !backlog_.empty()) {
         return false;
     }
     in_ = rest;

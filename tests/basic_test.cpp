@@ -138,6 +138,17 @@ TEST_F(LineReceiverTest, SetLineModeWithTheRestOfRawDataGoesOnWithLines) {
                                     "raw:xy", "line:z"}));
 }
 
+TEST_F(LineReceiverTest, SetLineModeExtraComesBeforeLaterData) {
+    // The rest of a read is kept while the transport is closing; when it is handled along
+    // with a new read, what rawDataReceived() hands back still comes first.
+    proto.onLine = [&](std::string_view line) { transport.disconnecting = line == "raw 3"; };
+    proto.dataReceived("raw 3\r\nabcXY");
+    EXPECT_EQ(proto.events, (Events{"line:raw 3"}));
+    transport.disconnecting = false;
+    proto.dataReceived("Z\r\n");
+    EXPECT_EQ(proto.events, (Events{"line:raw 3", "raw:abc", "line:XYZ"}));
+}
+
 TEST_F(LineReceiverTest, RawDataAcrossReads) {
     proto.dataReceived("raw 6\r\nab");
     proto.dataReceived("cd");

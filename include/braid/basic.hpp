@@ -81,12 +81,10 @@ protected:
     std::string taken_;   // the message being delivered, when it came in pieces
 
 private:
-    void nextFromBacklog();
     void keepUnhandled();
 
-    std::string_view after_; // data to handle once in_ is done (when in_ is the backlog)
-    std::string backlog_;    // arrived while paused, or during a callback
-    std::string working_;    // the backlog being handled
+    std::string backlog_; // arrived while paused, or during a callback
+    std::string working_; // the backlog being handled
     std::string scratch_;
     bool receiving_ = false;
     bool paused_ = false;

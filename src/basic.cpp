@@ -1,8 +1,12 @@
 #include <braid/basic.hpp>
+#include <braid/log.hpp>
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -10,9 +14,24 @@ namespace braid {
 
 namespace {
 
+// Runs f when the scope ends, however it ends.
+template <class F>
+class AtExit {
+public:
+    explicit AtExit(F f) : f_(std::move(f)) {}
+    AtExit(const AtExit&) = delete;
+    AtExit(AtExit&&) = delete;
+    AtExit& operator=(const AtExit&) = delete;
+    AtExit& operator=(AtExit&&) = delete;
+    ~AtExit() { f_(); }
+
+private:
+    F f_;
+};
+
 // Whether `part` lies inside `whole` (both views of live memory).
 bool within(std::string_view part, std::string_view whole) noexcept {
-    std::less_equal<const char*> lessEqual;
+    const std::less_equal<> lessEqual;
     return !whole.empty() && lessEqual(whole.data(), part.data()) &&
            lessEqual(part.data() + part.size(), whole.data() + whole.size());
 }
@@ -42,63 +61,45 @@ void FramingReceiver::dataReceived(std::string_view data) {
     if (transport != nullptr && transport->closing()) {
         return; // nothing will handle it: a closing transport reads no more
     }
-    if (receiving_ || paused_) {
+    if (receiving_ || paused_ || !backlog_.empty()) {
+        // Behind what waits already. Held data with a receiver that is not paused is rare:
+        // the rest of a read after the transport closed and then (in a test) reopened.
         backlog_.append(data);
-        return;
-    }
-    // Views into data must not outlive this call, even when a callback throws.
-    struct Receiving {
-        FramingReceiver& self;
-        explicit Receiving(FramingReceiver& receiver) : self(receiver) { self.receiving_ = true; }
-        Receiving(const Receiving&) = delete;
-        Receiving& operator=(const Receiving&) = delete;
-        ~Receiving() {
-            self.receiving_ = false;
-            self.in_ = {};
-            self.after_ = {};
+        if (receiving_ || paused_) {
+            return;
         }
-    } receiving(*this);
-
-    if (backlog_.empty()) {
-        in_ = data;
-    } else {
-        nextFromBacklog();
-        after_ = data;
+        data = {};
     }
+    receiving_ = true;
+    // Views into data must not outlive this call, even when a callback throws.
+    const AtExit done([this] {
+        receiving_ = false;
+        in_ = {};
+    });
+
+    in_ = data;
     for (;;) {
         parse();
-        if (!in_.empty() || stopped()) {
+        if (!in_.empty() || stopped() || backlog_.empty()) {
             break;
         }
-        if (!after_.empty()) {
-            in_ = std::exchange(after_, {});
-        } else if (!backlog_.empty()) {
-            nextFromBacklog();
-        } else {
-            break;
-        }
+        working_.swap(backlog_);
+        backlog_.clear();
+        in_ = working_;
     }
     keepUnhandled();
 }
 
-void FramingReceiver::nextFromBacklog() {
-    working_.swap(backlog_);
-    backlog_.clear();
-    in_ = working_;
-}
-
-// backlog_ = in_ + after_ + backlog_: in_ and after_ are views of data that is going away.
+// backlog_ = in_ + backlog_: in_ is a view of data that is going away.
 void FramingReceiver::keepUnhandled() {
-    if (in_.empty() && after_.empty()) {
+    if (in_.empty()) {
         return;
     }
     scratch_.assign(in_);
-    scratch_.append(after_);
     scratch_.append(backlog_);
     backlog_.swap(scratch_);
     scratch_.clear();
     in_ = {};
-    after_ = {};
 }
 
 void FramingReceiver::pauseProducing() {
@@ -145,17 +146,17 @@ std::string_view FramingReceiver::takePartial() {
 
 std::string FramingReceiver::takeUnhandled() {
     std::string unhandled;
-    unhandled.reserve(partial_.size() + in_.size() + after_.size() + backlog_.size());
-    unhandled.append(partial_).append(in_).append(after_).append(backlog_);
+    unhandled.reserve(partial_.size() + in_.size() + backlog_.size());
+    unhandled.append(partial_).append(in_).append(backlog_);
     partial_.clear();
     in_ = {};
-    after_ = {};
     backlog_.clear();
     return unhandled;
 }
 
 bool FramingReceiver::continueWith(std::string_view rest) noexcept {
-    if (!receiving_ || !in_.empty() || !after_.empty() || !backlog_.empty()) {
+    // Data queued meanwhile came before rest.
+    if (!receiving_ || !in_.empty() || !backlog_.empty()) {
         return false;
     }
     in_ = rest;
@@ -266,11 +267,135 @@ void LineReceiver::parse() {
 
 void LineReceiver::deliverRaw(std::string_view data, bool fromInput) {
     raw_ = fromInput ? data : std::string_view();
-    struct Forget {
-        std::string_view& raw;
-        ~Forget() { raw = {}; }
-    } forget{raw_};
+    const AtExit forget([this] { raw_ = {}; });
     rawDataReceived(data);
+}
+
+// --- IntNStringReceiver ------------------------------------------------------------------
+
+template <class Prefix>
+void IntNStringReceiver<Prefix>::lengthLimitExceeded(std::size_t /*length*/) {
+    transport->loseConnection();
+}
+
+template <class Prefix>
+void IntNStringReceiver<Prefix>::sendString(std::string_view string) {
+    constexpr std::size_t largest = std::numeric_limits<Prefix>::max();
+    if (string.size() > largest) {
+        throw StringTooLongError(
+            fmt::format("Try to send {} bytes whereas maximum is {}", string.size(), largest + 1));
+    }
+    std::array<char, sizeof(Prefix)> prefix{};
+    std::size_t length = string.size();
+    for (auto byte = prefix.rbegin(); byte != prefix.rend(); ++byte, length >>= 8U) {
+        *byte = static_cast<char>(length & 0xffU);
+    }
+    const std::array<std::string_view, 2> pieces{std::string_view(prefix.data(), prefix.size()),
+                                                 string};
+    transport->writeSequence(pieces);
+}
+
+template <class Prefix>
+void IntNStringReceiver<Prefix>::parse() {
+    while (!broken_ && !stopped()) {
+        if (!length_) {
+            std::optional<std::string_view> prefix = take(sizeof(Prefix));
+            if (!prefix) {
+                return;
+            }
+            std::size_t length = 0;
+            for (char byte : *prefix) {
+                length = (length << 8U) | static_cast<unsigned char>(byte);
+            }
+            if (length > MAX_LENGTH) {
+                broken_ = true;
+                lengthLimitExceeded(length);
+                break;
+            }
+            length_ = length;
+        }
+        std::optional<std::string_view> string = take(*length_);
+        if (!string) {
+            return;
+        }
+        length_.reset();
+        stringReceived(*string);
+    }
+    if (broken_) {
+        in_ = {}; // nothing after a bad prefix means anything
+    }
+}
+
+template class IntNStringReceiver<std::uint8_t>;
+template class IntNStringReceiver<std::uint16_t>;
+template class IntNStringReceiver<std::uint32_t>;
+
+// --- NetstringReceiver -------------------------------------------------------------------
+
+void NetstringReceiver::sendString(std::string_view string) {
+    const std::string length = fmt::format("{}:", string.size());
+    const std::array<std::string_view, 3> pieces{length, string, ","};
+    transport->writeSequence(pieces);
+}
+
+void NetstringReceiver::parse() {
+    while (!brokenPeer_ && !stopped()) {
+        if (!inString_ && !parseLength()) {
+            break;
+        }
+        // The string and its comma.
+        std::optional<std::string_view> string = take(length_ + 1);
+        if (!string) {
+            return;
+        }
+        if (string->back() != ',') {
+            parseError("The received netstring is not terminated by a comma.");
+            break;
+        }
+        string->remove_suffix(1);
+        inString_ = false;
+        length_ = 0;
+        digits_ = 0;
+        stringReceived(*string);
+    }
+    if (brokenPeer_) {
+        in_ = {};
+    }
+}
+
+// Reads the length digits and the colon; false when they are not all there yet or wrong.
+bool NetstringReceiver::parseLength() {
+    while (!in_.empty()) {
+        const char byte = in_.front();
+        in_.remove_prefix(1);
+        if (byte == ':' && digits_ > 0) {
+            inString_ = true;
+            return true;
+        }
+        // "0" is a length, "07" is not.
+        if (byte < '0' || byte > '9' || (digits_ == 1 && length_ == 0)) {
+            parseError("The received netstring does not start with a length specification.");
+            return false;
+        }
+        const auto digit = static_cast<std::size_t>(byte - '0');
+        if (digit > MAX_LENGTH || length_ > (MAX_LENGTH - digit) / 10) {
+            parseError(fmt::format("The received netstring is longer than the maximum {} "
+                                   "specified by self.MAX_LENGTH",
+                                   MAX_LENGTH));
+            return false;
+        }
+        length_ = length_ * 10 + digit;
+        ++digits_;
+    }
+    return false;
+}
+
+void NetstringReceiver::parseError(std::string_view reason) {
+    static Logger log{"braid.basic"};
+    brokenPeer_ = true;
+    log.warn("Dropping the connection to {peer}: {reason}",
+             fmt::arg("peer", transport->getPeer().toString()), fmt::arg("reason", reason));
+    transport->loseConnection();
 }
 
 } // namespace braid

@@ -48,7 +48,7 @@ void* allocateChain() {
     return ::operator new(sizeof(Chain));
 }
 
-void recycleChain(void* memory) noexcept {
+[[maybe_unused]] void recycleChain(void* memory) noexcept { // unused under the sanitizers
     if (freeChainCount == maxPooledChains) {
         ::operator delete(memory);
         return;

@@ -15,6 +15,12 @@
 
 namespace braid {
 
+// sendString() of a string too long for the length prefix (Twisted's StringTooLongError).
+class StringTooLongError : public Error {
+public:
+    using Error::Error;
+};
+
 namespace detail {
 
 // What the framing receivers share: the bytes not handled yet and pausing. A message that
@@ -75,12 +81,10 @@ protected:
     std::string taken_;   // the message being delivered, when it came in pieces
 
 private:
-    void nextFromBacklog();
     void keepUnhandled();
 
-    std::string_view after_; // data to handle once in_ is done (when in_ is the backlog)
-    std::string backlog_;    // arrived while paused, or during a callback
-    std::string working_;    // the backlog being handled
+    std::string backlog_; // arrived while paused, or during a callback
+    std::string working_; // the backlog being handled
     std::string scratch_;
     bool receiving_ = false;
     bool paused_ = false;
@@ -142,6 +146,68 @@ private:
 
     bool lineMode_ = true;
     std::string_view raw_; // rawDataReceived()'s data while it runs, when a view of in_
+};
+
+// Strings with a big-endian length prefix of sizeof(Prefix) bytes
+// (twisted.protocols.basic.IntNStringReceiver). Use Int32StringReceiver and friends.
+template <class Prefix>
+class IntNStringReceiver : public detail::FramingReceiver {
+public:
+    // Longest string accepted; a longer prefix goes to lengthLimitExceeded().
+    std::size_t MAX_LENGTH = 99999;
+
+    // `string` is valid only during the call.
+    virtual void stringReceived(std::string_view string) = 0;
+
+    // A prefix announced more than MAX_LENGTH bytes. The default drops the connection;
+    // either way nothing more is read from this stream (it cannot be resynchronised).
+    virtual void lengthLimitExceeded(std::size_t length);
+
+    // Writes the prefix and string. Throws StringTooLongError when the length does not fit.
+    void sendString(std::string_view string);
+
+protected:
+    void parse() override;
+
+private:
+    std::optional<std::size_t> length_; // of the string being received, once its prefix is
+    bool broken_ = false;
+};
+
+extern template class IntNStringReceiver<std::uint8_t>;
+extern template class IntNStringReceiver<std::uint16_t>;
+extern template class IntNStringReceiver<std::uint32_t>;
+
+using Int8StringReceiver = IntNStringReceiver<std::uint8_t>;
+using Int16StringReceiver = IntNStringReceiver<std::uint16_t>;
+using Int32StringReceiver = IntNStringReceiver<std::uint32_t>;
+
+// Netstrings, "5:hello," (twisted.protocols.basic.NetstringReceiver). A malformed one
+// (a length that is not decimal digits, or has leading zeros, or exceeds MAX_LENGTH; no
+// comma after the string) is logged and drops the connection; nothing more is read.
+class NetstringReceiver : public detail::FramingReceiver {
+public:
+    std::size_t MAX_LENGTH = 99999;
+
+    // `string` is valid only during the call.
+    virtual void stringReceived(std::string_view string) = 0;
+
+    void sendString(std::string_view string);
+
+    // A malformed netstring was received (Twisted's brokenPeer).
+    [[nodiscard]] bool brokenPeer() const noexcept { return brokenPeer_; }
+
+protected:
+    void parse() override;
+
+private:
+    bool parseLength();
+    void parseError(std::string_view reason);
+
+    std::size_t length_ = 0;
+    std::size_t digits_ = 0;
+    bool inString_ = false; // the length and colon are read
+    bool brokenPeer_ = false;
 };
 
 } // namespace braid

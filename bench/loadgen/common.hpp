@@ -648,16 +648,17 @@ struct CpuSamples {
 
 // Deals the connections round-robin to `threads` workers made by make(fds), runs worker 0
 // on this thread and the others on their own, sampling the CPU times at the window's
-// edges from a helper thread that sleeps until them. Returns the merged result.
-template <class Make>
-WorkerResult runWorkers(const std::vector<int>& fds, int threads, const Window& w, int serverPid,
+// edges from a helper thread that sleeps until them. Returns the merged result (a
+// WorkerResult, or a class derived from it with its own merge()).
+template <class Result = WorkerResult, class Make>
+Result runWorkers(const std::vector<int>& fds, int threads, const Window& w, int serverPid,
                         CpuSamples& cpu, Make make) {
     std::vector<std::vector<int>> parts(static_cast<size_t>(threads));
     for (size_t i = 0; i < fds.size(); ++i) {
         parts[i % parts.size()].push_back(fds[i]);
     }
     std::vector<decltype(make(std::vector<int>{}))> workers;
-    std::vector<WorkerResult> results(parts.size());
+    std::vector<Result> results(parts.size());
     for (auto& p : parts) {
         workers.push_back(make(std::move(p)));
     }
@@ -687,7 +688,7 @@ WorkerResult runWorkers(const std::vector<int>& fds, int threads, const Window& 
         t.join();
     }
     sampler.join();
-    WorkerResult total;
+    Result total;
     for (auto& r : results) {
         total.merge(r);
     }

@@ -652,7 +652,7 @@ struct CpuSamples {
 // WorkerResult, or a class derived from it with its own merge()).
 template <class Result = WorkerResult, class Make>
 Result runWorkers(const std::vector<int>& fds, int threads, const Window& w, int serverPid,
-                        CpuSamples& cpu, Make make) {
+                  CpuSamples& cpu, Make make) {
     std::vector<std::vector<int>> parts(static_cast<size_t>(threads));
     for (size_t i = 0; i < fds.size(); ++i) {
         parts[i % parts.size()].push_back(fds[i]);

@@ -109,7 +109,8 @@ char* put(char* p, std::string_view s) {
 // What a key's value and flags are: the same for every set of it.
 class Values {
 public:
-    explicit Values(int size) : size_(std::uint32_t(size)), pattern_(makePattern(size_t(size) + patternSpan)) {}
+    explicit Values(int size)
+        : size_(std::uint32_t(size)), pattern_(makePattern(size_t(size) + patternSpan)) {}
 
     std::uint32_t size() const { return size_; }
     const char* data(std::uint32_t key) const {
@@ -186,10 +187,13 @@ private:
 // when all are stored; in the run it sends random gets and sets until the window's end.
 class Worker : public EpollWorker<Worker, Conn> {
 public:
-    Worker(const Options& o, const Values& v, const Window& w, std::vector<int> fds,
-           bool prefill)
-        : EpollWorker(w, std::move(fds)), opt_(o), values_(v), prefill_(prefill),
-          depth_(prefill ? prefillDepth : o.depth), rng_(0x9E3779B97F4A7C15ull + fds_.at(0)),
+    Worker(const Options& o, const Values& v, const Window& w, std::vector<int> fds, bool prefill)
+        : EpollWorker(w, std::move(fds)),
+          opt_(o),
+          values_(v),
+          prefill_(prefill),
+          depth_(prefill ? prefillDepth : o.depth),
+          rng_(0x9E3779B97F4A7C15ull + fds_.at(0)),
           getBelow_(std::uint64_t(o.getRatio * double(1ull << 53))) {}
 
     void run(Result& res) {
@@ -404,9 +408,9 @@ int main(int argc, char** argv) {
                 "\"keys\":%d,\"value_size\":%d,\"threads\":%d,\"prefill_s\":%.3f,"
                 "\"seconds\":%.3f,\"ops\":%" PRIu64 ",\"ops_per_s\":%.1f,\"gets\":%" PRIu64
                 ",\"sets\":%" PRIu64 ",\"get_misses\":%" PRIu64 ",",
-                o.label.c_str(), o.connections, o.depth, o.getRatio, o.keys, o.valueSize,
-                o.threads, prefillSeconds, sum.secs, total.messages, sum.rate, total.gets,
-                total.sets, total.misses);
+                o.label.c_str(), o.connections, o.depth, o.getRatio, o.keys, o.valueSize, o.threads,
+                prefillSeconds, sum.secs, total.messages, sum.rate, total.gets, total.sets,
+                total.misses);
     sum.printLatency(stdout);
     std::printf(",\"errors\":%" PRIu64 ",\"mismatches\":%" PRIu64 ",", errors, total.mismatches);
     sum.printCpu(stdout, "op");

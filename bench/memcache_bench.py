@@ -296,15 +296,15 @@ def server_commands(args):
 
 
 def has_subcommand(argv):
-    """For a runner command (`braid memcached ...`): whether `braid memcached --help`
-    succeeds; true for other commands, which are not checked."""
+    """For a runner command (`braid memcached ...`): whether `braid --help` lists the
+    subcommand; true for other commands, which are not checked."""
     if len(argv) < 2 or argv[1].startswith("-") or "{" in argv[1]:
         return True
     try:
-        status, _, _ = run_bounded([argv[0], argv[1], "--help"], timeout=10)
+        status, out, _ = run_bounded([argv[0], "--help"], timeout=10)
     except RuntimeError:
         return False
-    return status == 0
+    return status == 0 and re.search(rf"^\s+{re.escape(argv[1])}\b", out, re.M) is not None
 
 
 def with_threads(argv, t):

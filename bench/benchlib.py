@@ -3,6 +3,7 @@ pinned servers on free ports and stopping them whatever happens, bounded runs of
 generators, medians of repeated runs, number formatting."""
 
 import atexit
+import json
 import os
 import resource
 import signal
@@ -141,6 +142,69 @@ def run_bounded(cmd, timeout):
         if proc in running:
             running.remove(proc)
     return proc.returncode, out, err
+
+
+def run_loadgen(cmd, server, label, timeout):
+    """Runs a load generator (loadgen, mcload) against server, logging its human line;
+    returns its JSON result, or raises RuntimeError when it or the server failed."""
+    status, out, err = run_bounded(cmd, timeout)
+    log("  " + (err.strip() or f"{label}: (no output)").replace("\n", "\n  "))
+    server.check_alive(label)
+    if status != 0:
+        raise RuntimeError(f"{label}: load generator failed (status {status})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def with_server(name, argv, prefix, logdir, failures, measure):
+    """Starts the server, returns measure(server) and stops it; on failure logs it, adds it
+    to failures and returns None."""
+    server = None
+    try:
+        server = Server(name, argv, prefix, logdir)
+        return measure(server)
+    except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
+        log(f"  FAILED: {e}")
+        failures.append(str(e))
+        return None
+    finally:
+        if server:
+            server.stop()
+
+
+def add_run_options(ap, build_default="build/bench-echo"):
+    """The options every driver takes: --seconds, --warmup, --repeat, --realtime, --build,
+    --json."""
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--warmup", type=float, default=1)
+    ap.add_argument("--build", default=build_default)
+    ap.add_argument("--json")
+    ap.add_argument("--realtime", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1)
+
+
+def check_run_options(ap, a, json_name):
+    """Checks add_run_options' options and makes --build absolute, --json defaulting to
+    json_name in it."""
+    sys.stdout.reconfigure(line_buffering=True)  # the table and stderr's progress in order
+    a.build = os.path.join(ROOT, a.build)
+    a.json = a.json or os.path.join(a.build, json_name)
+    if a.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    if not 0 < a.seconds <= 600 or not 0 <= a.warmup <= 60:
+        ap.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
+
+
+def finish(program, path, data, failures):
+    """Writes the results file, lists the failures; returns the exit status."""
+    with open(path, "w") as f:
+        json.dump(dict(data, failures=failures), f, indent=1)
+    print(f"\n(results also in {os.path.relpath(path, ROOT)})")
+    if failures:
+        print(f"\n{program}: {len(failures)} run(s) failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def stop_servers_on_exit(program):

@@ -39,15 +39,15 @@ Every server is killed on exit, on failure and on Ctrl-C. Exit status 1 if a run
 """
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
 import sys
 import time
 
-from benchlib import (ROOT, Server, cpu_range, fmt, log, median_result, pinned, run_bounded,
-                      running, stop_servers_on_exit)
+from benchlib import (ROOT, add_run_options, check_run_options, cpu_range, finish, fmt, log,
+                      median_result, pinned, run_loadgen, running, stop_servers_on_exit,
+                      with_server)
 
 TWISTED_PYTHON = "/usr/bin/python3"  # Debian's, which has python3-twisted
 
@@ -69,12 +69,7 @@ def run_load(args, server, n, d, s, cpu):
         args.loadgen, "--port", str(server.port), "-c", str(n), "-d", str(d), "-s", str(s),
         "-t", str(args.seconds), "-w", str(args.warmup), "--server-pid", str(server.pid),
         "--label", server.name]
-    status, out, err = run_bounded(cmd, timeout=args.seconds + args.warmup + 30)
-    log("  " + (err.strip() or f"{label}: (no output)").replace("\n", "\n  "))
-    server.check_alive(label)
-    if status != 0:
-        raise RuntimeError(f"{label}: load generator failed (status {status})")
-    return json.loads(out.strip().splitlines()[-1])
+    return run_loadgen(cmd, server, label, timeout=args.seconds + args.warmup + 30)
 
 
 def idle_memory(args, server, cpu):
@@ -198,23 +193,14 @@ def parse_args():
     ap = argparse.ArgumentParser(
         description="Echo load test: braid vs raw epoll, libuv, Asio and Twisted.",
         epilog="See the top of bench/echo_bench.py and docs/benchmarks.md.")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--warmup", type=float, default=1)
+    add_run_options(ap)
     ap.add_argument("--servers", default=",".join(SERVER_NAMES))
     ap.add_argument("--scenario", action="append", metavar="N,D,S")
     ap.add_argument("--braid", default="build/release/examples/echoserver")
     ap.add_argument("--idle-connections", type=int, default=10000)
-    ap.add_argument("--build", default="build/bench-echo")
-    ap.add_argument("--json")
-    ap.add_argument("--realtime", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # the table and stderr's progress in order
-    a.build = os.path.join(ROOT, a.build)
+    check_run_options(ap, a, "results.json")
     a.loadgen = os.path.join(a.build, "loadgen")
-    a.json = a.json or os.path.join(a.build, "results.json")
-    if a.repeat < 1:
-        ap.error("--repeat must be at least 1")
     a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
     for s in a.servers:
         if s not in SERVER_NAMES:
@@ -227,8 +213,6 @@ def parse_args():
             ap.error("--scenario takes N,D,S: three positive whole numbers")
     else:
         a.scenarios = DEFAULT_SCENARIOS
-    if not 0 < a.seconds <= 600 or not 0 <= a.warmup <= 60:
-        ap.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
     if not 0 <= a.idle_connections <= 50000:
         ap.error("--idle-connections must be in [0, 50000]")
     return a
@@ -278,48 +262,27 @@ def main():
             for name, argv in commands.items():
                 log(f"{name} {scenario_name(*sc)} (run {rep + 1}/{args.repeat}): server on CPU "
                     f"{server_cpu}, client on CPU {cpu}")
-                server = None
-                try:
-                    server = Server(name, argv, pinned(server_cpu, args.realtime), logdir)
-                    runs.setdefault((name, sc), []).append(run_load(args, server, n, d, s, cpu))
-                except (RuntimeError, OSError, ValueError) as e:
-                    log(f"  FAILED: {e}")
-                    failures.append(str(e))
-                    runs.setdefault((name, sc), []).append(None)
-                finally:
-                    if server:
-                        server.stop()
+                r = with_server(name, argv, pinned(server_cpu, args.realtime), logdir, failures,
+                                lambda server: run_load(args, server, n, d, s, cpu))
+                runs.setdefault((name, sc), []).append(r)
     results = {key: median_result(rs, "msgs_per_s", "server_cpu_us_per_msg")
                for key, rs in runs.items()}
     if args.idle_connections > 0:
         log(f"idle-connection memory test: {args.idle_connections} connections per server")
         for name, argv in commands.items():
-            server = None
-            try:
-                server = Server(name, argv, pinned(server_cpu, args.realtime), logdir)
-                idle.append(idle_memory(args, server, client_cpu))
-            except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
-                log(f"  FAILED: {e}")
-                failures.append(str(e))
-            finally:
-                if server:
-                    server.stop()
+            r = with_server(name, argv, pinned(server_cpu, args.realtime), logdir, failures,
+                            lambda server: idle_memory(args, server, client_cpu))
+            if r:
+                idle.append(r)
 
     print_table(results, args.scenarios, ref_name, args.seconds, args.repeat)
     print_idle(idle)
     print_goals(results, idle, args.scenarios)
-    with open(args.json, "w") as f:
-        json.dump({"seconds": args.seconds, "warmup": args.warmup, "reference": ref_name,
+    return finish("echo_bench", args.json,
+                  {"seconds": args.seconds, "warmup": args.warmup, "reference": ref_name,
                    "runs": [dict(server=k[0], scenario=scenario_name(*k[1]), result=v)
                             for k, v in results.items()],
-                   "idle": idle, "failures": failures}, f, indent=1)
-    print(f"\n(results also in {os.path.relpath(args.json, ROOT)})")
-    if failures:
-        print(f"\necho_bench: {len(failures)} run(s) failed:", file=sys.stderr)
-        for f in failures:
-            print(f"  {f}", file=sys.stderr)
-        return 1
-    return 0
+                   "idle": idle}, failures)
 
 
 if __name__ == "__main__":

@@ -49,15 +49,15 @@ Every server is killed on exit, on failure and on Ctrl-C. Exit status 1 if a run
 """
 
 import argparse
-import json
 import os
 import re
 import shlex
 import sys
 import tempfile
 
-from benchlib import (ROOT, Server, cpu_range, fmt, log, median_result, pinned, run_bounded,
-                      stop_servers_on_exit)
+from benchlib import (ROOT, add_run_options, check_run_options, cpu_range, finish, fmt, log,
+                      median_result, pinned, run_bounded, run_loadgen, stop_servers_on_exit,
+                      with_server)
 
 DEFAULT_SCENARIOS = [(0.9, 1), (0.0, 1), (0.9, 16), (0.0, 16)]
 SERVER_NAMES = ["memcached", "braid"]  # the reference first
@@ -97,12 +97,7 @@ def run_mcload(args, server, sc, client_cpus):
         "-g", str(ratio), "-k", str(args.keys), "-v", str(args.value_size),
         "-t", str(args.seconds), "-w", str(args.warmup), "--server-pid", str(server.pid),
         "--label", server.name]
-    status, out, err = run_bounded(cmd, timeout=args.seconds + args.warmup + 90)
-    log("  " + (err.strip() or f"{label}: (no output)").replace("\n", "\n  "))
-    server.check_alive(label)
-    if status != 0:
-        raise RuntimeError(f"{label}: load generator failed (status {status})")
-    result = json.loads(out.strip().splitlines()[-1])
+    result = run_loadgen(cmd, server, label, timeout=args.seconds + args.warmup + 90)
     if result["get_misses"] > 0:
         log(f"  warning: {result['get_misses']} gets missed although every key was set "
             "(evictions? raise the server's -m or lower --keys)")
@@ -229,8 +224,7 @@ def parse_args():
     ap = argparse.ArgumentParser(
         description="memcached load test: braid's memcached server vs memcached 1.6.",
         epilog="See the top of bench/memcache_bench.py and docs/benchmarks.md.")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--warmup", type=float, default=1)
+    add_run_options(ap)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--servers", default=",".join(SERVER_NAMES))
     ap.add_argument("--scenario", action="append", metavar="R,D")
@@ -240,17 +234,9 @@ def parse_args():
     ap.add_argument("--braid", default=BRAID_DEFAULT)
     ap.add_argument("--memcached", default=MEMCACHED_DEFAULT)
     ap.add_argument("--no-memcaslap", dest="memcaslap", action="store_false")
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--realtime", action="store_true")
-    ap.add_argument("--build", default="build/bench-echo")
-    ap.add_argument("--json")
     a = ap.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # the table and stderr's progress in order
-    a.build = os.path.join(ROOT, a.build)
+    check_run_options(ap, a, "memcached.json")
     a.mcload = os.path.join(a.build, "mcload")
-    a.json = a.json or os.path.join(a.build, "memcached.json")
-    if a.repeat < 1:
-        ap.error("--repeat must be at least 1")
     try:
         a.threads = [int(t) for t in a.threads.split(",") if t.strip()]
         assert a.threads and all(0 < t <= 64 for t in a.threads)
@@ -269,8 +255,6 @@ def parse_args():
         a.scenarios = DEFAULT_SCENARIOS
     # memcaslap cross-checks the first scenario with a get mix (90/10 by default).
     a.memcaslap_ratio = next((r for r, _ in a.scenarios if r > 0), 0.9)
-    if not 0 < a.seconds <= 600 or not 0 <= a.warmup <= 60:
-        ap.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
     if not 0 < a.connections <= 10000 or not 0 < a.value_size <= 1 << 20 or a.keys < 1:
         ap.error("--connections, --value-size and --keys must be positive (and sensible)")
     for name in ("braid", "memcached"):
@@ -334,18 +318,9 @@ def main():
         log(f"{what}: server on CPUs "
             f"{','.join(map(str, server_cpus))}, client on "
             f"{','.join(map(str, client_cpus))}")
-        server = None
-        try:
-            server = Server(name, with_threads(commands[name], t),
-                            pinned(server_cpus, args.realtime), logdir)
-            return measure(server, client_cpus)
-        except (RuntimeError, OSError, ValueError) as e:
-            log(f"  FAILED: {e}")
-            failures.append(str(e))
-            return None
-        finally:
-            if server:
-                server.stop()
+        return with_server(name, with_threads(commands[name], t),
+                           pinned(server_cpus, args.realtime), logdir, failures,
+                           lambda server: measure(server, client_cpus))
 
     for rep in range(args.repeat):
         for t in args.threads:
@@ -369,22 +344,14 @@ def main():
 
     print_table(args, results, slap)
     print_goals(args, results)
-    with open(args.json, "w") as f:
-        json.dump({"seconds": args.seconds, "warmup": args.warmup,
+    return finish("memcache_bench", args.json,
+                  {"seconds": args.seconds, "warmup": args.warmup,
                    "connections": args.connections, "value_size": args.value_size,
                    "keys": args.keys,
                    "runs": [dict(threads=k[0], scenario=scenario_name(k[1]), server=k[2],
                                  result=v) for k, v in results.items()],
                    "memcaslap": [dict(threads=k[0], server=k[1], result=v)
-                                 for k, v in slap.items()],
-                   "failures": failures}, f, indent=1)
-    print(f"\n(results also in {os.path.relpath(args.json, ROOT)})")
-    if failures:
-        print(f"\nmemcache_bench: {len(failures)} run(s) failed:", file=sys.stderr)
-        for f in failures:
-            print(f"  {f}", file=sys.stderr)
-        return 1
-    return 0
+                                 for k, v in slap.items()]}, failures)
 
 
 if __name__ == "__main__":

@@ -577,6 +577,19 @@ protected:
         c.fd = -1;
     }
 
+    // One read() into buf: the bytes read, or 0 when there are none yet or the connection
+    // failed (closed by the server, read error; it is then failed).
+    size_t readSome(Conn& c, char* buf, size_t len) {
+        ssize_t n = read(c.fd, buf, len);
+        if (n <= 0) {
+            if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                fail(c, n == 0 ? "closed by the server" : "read", n == 0 ? 0 : errno);
+            }
+            return 0;
+        }
+        return size_t(n);
+    }
+
     void flush(Conn& c) {
         while (c.outOff < c.outLen) {
             ssize_t w = write(c.fd, c.out + c.outOff, c.outLen - c.outOff);

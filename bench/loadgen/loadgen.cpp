@@ -106,19 +106,15 @@ public:
     bool finished() const { return false; }
 
     void onReadable(Conn& c) {
-        ssize_t n = read(c.fd, rbuf_.get(), rbufSize_);
-        if (n <= 0) {
-            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-                return;
-            }
-            fail(c, n == 0 ? "closed by the server" : "read", n == 0 ? 0 : errno);
+        const size_t n = readSome(c, rbuf_.get(), rbufSize_);
+        if (n == 0) {
             return;
         }
         const std::uint64_t now = nowNs();
         const std::uint32_t S = std::uint32_t(opt_.size);
         const std::uint64_t D = std::uint64_t(opt_.depth);
         const char* p = rbuf_.get();
-        size_t left = size_t(n);
+        size_t left = n;
         bool queued = false;
         while (left > 0) {
             if (c.recvd == c.sent) {

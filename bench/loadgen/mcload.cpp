@@ -226,15 +226,11 @@ public:
     }
 
     void onReadable(Conn& c) {
-        ssize_t n = read(c.fd, c.in + c.inLen, inCap_ - c.inLen);
-        if (n <= 0) {
-            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-                return;
-            }
-            fail(c, n == 0 ? "closed by the server" : "read", n == 0 ? 0 : errno);
+        const size_t n = readSome(c, c.in + c.inLen, inCap_ - c.inLen);
+        if (n == 0) {
             return;
         }
-        c.inLen += size_t(n);
+        c.inLen += n;
         const std::uint64_t now = nowNs();
         size_t pos = 0;
         bool queued = false;

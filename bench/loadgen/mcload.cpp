@@ -83,7 +83,7 @@ char* putUint(char* p, std::uint32_t v) {
     char tmp[10];
     int n = 0;
     do {
-        tmp[n++] = char('0' + v % 10);
+        tmp[n++] = char('0' + (v % 10));
         v /= 10;
     } while (v != 0);
     while (n > 0) {
@@ -95,7 +95,7 @@ char* putUint(char* p, std::uint32_t v) {
 char* putKey(char* p, std::uint32_t key) {
     *p++ = 'k';
     for (int i = int(keyLen) - 1; i >= 1; --i) {
-        p[i - 1] = char('0' + key % 10);
+        p[i - 1] = char('0' + (key % 10));
         key /= 10;
     }
     return p + keyLen - 1;
@@ -114,7 +114,7 @@ public:
 
     std::uint32_t size() const { return size_; }
     const char* data(std::uint32_t key) const {
-        return pattern_.data() + std::uint64_t(key) * 7 % patternSpan;
+        return pattern_.data() + (std::uint64_t(key) * 7 % patternSpan);
     }
     static std::uint32_t flags(std::uint32_t key) { return key & 0xffff; }
 
@@ -200,7 +200,8 @@ public:
         result_ = &res;
         makeConns();
         outCap_ = size_t(depth_) * values_.maxRequest();
-        inCap_ = std::max<size_t>(64 * 1024, 2 * size_t(depth_) * (values_.maxRequest() + 64));
+        inCap_ =
+            std::max<size_t>(size_t(64) << 10, 2 * size_t(depth_) * (values_.maxRequest() + 64));
         outMem_ = std::make_unique<char[]>(conns_.size() * outCap_);
         inMem_ = std::make_unique<char[]>(conns_.size() * inCap_);
         pendingMem_ = std::make_unique<Pending[]>(conns_.size() * size_t(depth_));
@@ -342,8 +343,12 @@ private:
     long protocolError(Conn& c, const char* what, const char* got, size_t len) {
         std::string msg = std::string("protocol error: ") + what + "'";
         for (size_t i = 0; i < std::min<size_t>(len, 80); ++i) {
-            char ch = got[i];
-            msg += (ch >= ' ' && ch < 127) ? std::string(1, ch) : ch == '\r' ? "\\r" : "\\n";
+            const char ch = got[i];
+            if (ch >= ' ' && ch < 127) {
+                msg += ch;
+            } else {
+                msg += ch == '\r' ? "\\r" : ch == '\n' ? "\\n" : "?";
+            }
         }
         msg += len > 80 ? "...'" : "'";
         fail(c, msg.c_str(), 0);

@@ -39,144 +39,20 @@ Every server is killed on exit, on failure and on Ctrl-C. Exit status 1 if a run
 """
 
 import argparse
-import atexit
-import json
 import os
-import resource
 import shlex
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (ROOT, add_run_options, check_run_options, cpu_range, finish, fmt, log,
+                      median_result, pinned, run_loadgen, running, stop_servers_on_exit,
+                      with_server)
+
 TWISTED_PYTHON = "/usr/bin/python3"  # Debian's, which has python3-twisted
 
 DEFAULT_SCENARIOS = [(50, 16, 64), (50, 1, 4096), (1, 1, 64)]
 SERVER_NAMES = ["braid", "epoll_echo", "uv_echo", "asio_echo", "twisted_echo"]
-
-running = []  # processes started and not yet reaped: killed at exit whatever happens
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-# --- servers -------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def raise_nofile():
-    """In the server's child process, before exec: room for the idle-connection test."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(hard, 65536), max(hard, 65536)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def pinned(cpu):
-    """The command prefix that runs a program on one CPU (and SCHED_FIFO with --realtime)."""
-    return (["chrt", "-f", "10"] if args.realtime else []) + ["taskset", "-c", str(cpu)]
-
-
-class Server:
-    def __init__(self, name, argv, cpu, logdir):
-        self.name, self.argv, self.cpu = name, argv, cpu
-        self.port = free_port()
-        self.logpath = os.path.join(logdir, f"{name}.log")
-        cmd = pinned(cpu) + [a.replace("{port}", str(self.port)) for a in argv]
-        with open(self.logpath, "w") as logfile:
-            self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT,
-                preexec_fn=raise_nofile, cwd=ROOT)
-        running.append(self.proc)
-        self.pid = self.proc.pid  # chrt and taskset exec the server: same pid
-        self.wait_accepting(timeout=15)
-
-    def log_tail(self):
-        try:
-            with open(self.logpath) as f:
-                return "".join(f.readlines()[-10:]).strip()
-        except OSError:
-            return ""
-
-    def wait_accepting(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with status {self.proc.returncode} "
-                                   f"before accepting: {self.log_tail()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                time.sleep(0.2)  # let it notice that connection close
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.name} does not accept on 127.0.0.1:{self.port} "
-                           f"after {timeout} s: {self.log_tail()}")
-
-    def status(self, field):
-        """A field of /proc/PID/status, in kB for VmRSS."""
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-        raise RuntimeError(f"no {field} in /proc/{self.pid}/status")
-
-    def open_fds(self):
-        return len(os.listdir(f"/proc/{self.pid}/fd"))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=3)
-        if self.proc in running:
-            running.remove(self.proc)
-
-
-def kill_all():
-    for proc in list(running):
-        try:
-            proc.kill()
-            proc.wait(timeout=3)
-        except Exception:  # best effort at exit
-            pass
-        running.remove(proc)
-
-
-def run_bounded(cmd, timeout):
-    """Runs cmd (killed at exit like the servers); returns (status, stdout, stderr)."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    running.append(proc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise RuntimeError(f"{' '.join(cmd)}: still running after {timeout} s: killed")
-    finally:
-        if proc in running:
-            running.remove(proc)
-    return proc.returncode, out, err
-
-
-def on_signal(signum, _frame):
-    kill_all()
-    print(f"\necho_bench: interrupted by signal {signum}; servers stopped", file=sys.stderr)
-    os._exit(128 + signum)  # not sys.exit: no `finally` may catch it and carry on
 
 
 # --- runs --------------------------------------------------------------------------------
@@ -189,17 +65,11 @@ def scenario_name(n, d, s):
 def run_load(args, server, n, d, s, cpu):
     """Runs the load generator; returns its JSON result or raises RuntimeError."""
     label = f"{server.name} {scenario_name(n, d, s)}"
-    cmd = pinned(cpu) + [args.loadgen, "--port", str(server.port), "-c", str(n), "-d", str(d),
-                         "-s", str(s), "-t", str(args.seconds), "-w", str(args.warmup),
-                         "--server-pid", str(server.pid), "--label", server.name]
-    status, out, err = run_bounded(cmd, timeout=args.seconds + args.warmup + 30)
-    log("  " + (err.strip() or f"{label}: (no output)").replace("\n", "\n  "))
-    if server.proc.poll() is not None:
-        raise RuntimeError(f"{label}: the server died (status {server.proc.returncode}): "
-                           f"{server.log_tail()}")
-    if status != 0:
-        raise RuntimeError(f"{label}: load generator failed (status {status})")
-    return json.loads(out.strip().splitlines()[-1])
+    cmd = pinned(cpu, args.realtime) + [
+        args.loadgen, "--port", str(server.port), "-c", str(n), "-d", str(d), "-s", str(s),
+        "-t", str(args.seconds), "-w", str(args.warmup), "--server-pid", str(server.pid),
+        "--label", server.name]
+    return run_loadgen(cmd, server, label, timeout=args.seconds + args.warmup + 30)
 
 
 def idle_memory(args, server, cpu):
@@ -207,8 +77,8 @@ def idle_memory(args, server, cpu):
     k = args.idle_connections
     time.sleep(0.5)
     rss0, fds0 = server.status("VmRSS"), server.open_fds()
-    cmd = pinned(cpu) + [args.loadgen, "--port", str(server.port), "-c", str(k), "-d", "0",
-                         "-t", "60", "--connect-timeout", "30"]
+    cmd = pinned(cpu, args.realtime) + [args.loadgen, "--port", str(server.port), "-c", str(k),
+                                        "-d", "0", "-t", "60", "--connect-timeout", "30"]
     gen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     running.append(gen)
@@ -241,34 +111,6 @@ def idle_memory(args, server, cpu):
 
 
 # --- report ------------------------------------------------------------------------------
-
-
-def median_result(rs):
-    """One result from repeated runs: the median of each figure (None if any run failed),
-    with the range of server CPU per message."""
-    if any(r is None for r in rs):
-        return None
-    if len(rs) == 1:
-        return rs[0]
-
-    def med(get):
-        return statistics.median(get(r) for r in rs)
-
-    cpu = [r["server_cpu_us_per_msg"] for r in rs]
-    return {"runs": len(rs), "msgs_per_s": med(lambda r: r["msgs_per_s"]),
-            "lat_us": {q: med(lambda r, q=q: r["lat_us"][q]) for q in ("p50", "p99", "p999")},
-            "server_cpu_us_per_msg": statistics.median(cpu), "cpu_range": [min(cpu), max(cpu)],
-            "server_cpu_util": med(lambda r: r["server_cpu_util"]),
-            "client_cpu_util": med(lambda r: r["client_cpu_util"]), "all": rs}
-
-
-def fmt(v, digits=0):
-    return "—" if v is None else f"{v:,.{digits}f}"
-
-
-def cpu_range(r):
-    lo_hi = r.get("cpu_range")
-    return f" ({lo_hi[0]:.3f}–{lo_hi[1]:.3f})" if lo_hi else ""
 
 
 def print_table(results, scenarios, ref_name, seconds, repeat):
@@ -351,23 +193,14 @@ def parse_args():
     ap = argparse.ArgumentParser(
         description="Echo load test: braid vs raw epoll, libuv, Asio and Twisted.",
         epilog="See the top of bench/echo_bench.py and docs/benchmarks.md.")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--warmup", type=float, default=1)
+    add_run_options(ap)
     ap.add_argument("--servers", default=",".join(SERVER_NAMES))
     ap.add_argument("--scenario", action="append", metavar="N,D,S")
     ap.add_argument("--braid", default="build/release/examples/echoserver")
     ap.add_argument("--idle-connections", type=int, default=10000)
-    ap.add_argument("--build", default="build/bench-echo")
-    ap.add_argument("--json")
-    ap.add_argument("--realtime", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # the table and stderr's progress in order
-    a.build = os.path.join(ROOT, a.build)
+    check_run_options(ap, a, "results.json")
     a.loadgen = os.path.join(a.build, "loadgen")
-    a.json = a.json or os.path.join(a.build, "results.json")
-    if a.repeat < 1:
-        ap.error("--repeat must be at least 1")
     a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
     for s in a.servers:
         if s not in SERVER_NAMES:
@@ -380,8 +213,6 @@ def parse_args():
             ap.error("--scenario takes N,D,S: three positive whole numbers")
     else:
         a.scenarios = DEFAULT_SCENARIOS
-    if not 0 < a.seconds <= 600 or not 0 <= a.warmup <= 60:
-        ap.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
     if not 0 <= a.idle_connections <= 50000:
         ap.error("--idle-connections must be in [0, 50000]")
     return a
@@ -431,53 +262,30 @@ def main():
             for name, argv in commands.items():
                 log(f"{name} {scenario_name(*sc)} (run {rep + 1}/{args.repeat}): server on CPU "
                     f"{server_cpu}, client on CPU {cpu}")
-                server = None
-                try:
-                    server = Server(name, argv, server_cpu, logdir)
-                    runs.setdefault((name, sc), []).append(run_load(args, server, n, d, s, cpu))
-                except (RuntimeError, OSError, ValueError) as e:
-                    log(f"  FAILED: {e}")
-                    failures.append(str(e))
-                    runs.setdefault((name, sc), []).append(None)
-                finally:
-                    if server:
-                        server.stop()
-    results = {key: median_result(rs) for key, rs in runs.items()}
+                r = with_server(name, argv, pinned(server_cpu, args.realtime), logdir, failures,
+                                lambda server: run_load(args, server, n, d, s, cpu))
+                runs.setdefault((name, sc), []).append(r)
+    results = {key: median_result(rs, "msgs_per_s", "server_cpu_us_per_msg")
+               for key, rs in runs.items()}
     if args.idle_connections > 0:
         log(f"idle-connection memory test: {args.idle_connections} connections per server")
         for name, argv in commands.items():
-            server = None
-            try:
-                server = Server(name, argv, server_cpu, logdir)
-                idle.append(idle_memory(args, server, client_cpu))
-            except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
-                log(f"  FAILED: {e}")
-                failures.append(str(e))
-            finally:
-                if server:
-                    server.stop()
+            r = with_server(name, argv, pinned(server_cpu, args.realtime), logdir, failures,
+                            lambda server: idle_memory(args, server, client_cpu))
+            if r:
+                idle.append(r)
 
     print_table(results, args.scenarios, ref_name, args.seconds, args.repeat)
     print_idle(idle)
     print_goals(results, idle, args.scenarios)
-    with open(args.json, "w") as f:
-        json.dump({"seconds": args.seconds, "warmup": args.warmup, "reference": ref_name,
+    return finish("echo_bench", args.json,
+                  {"seconds": args.seconds, "warmup": args.warmup, "reference": ref_name,
                    "runs": [dict(server=k[0], scenario=scenario_name(*k[1]), result=v)
                             for k, v in results.items()],
-                   "idle": idle, "failures": failures}, f, indent=1)
-    print(f"\n(results also in {os.path.relpath(args.json, ROOT)})")
-    if failures:
-        print(f"\necho_bench: {len(failures)} run(s) failed:", file=sys.stderr)
-        for f in failures:
-            print(f"  {f}", file=sys.stderr)
-        return 1
-    return 0
+                   "idle": idle}, failures)
 
 
 if __name__ == "__main__":
     args = parse_args()
-    atexit.register(kill_all)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    stop_servers_on_exit("echo_bench")
     sys.exit(main())

@@ -10,6 +10,7 @@
 #include <braid/memcache/server.hpp>
 #include <braid/protocols/echo.hpp>
 #include <braid/reactor.hpp>
+#include <braid/reactor_pool.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -186,8 +187,52 @@ struct MemcachedCommand {
         options.threads = threads;
         options.verbosity = verbosity;
         auto server = std::make_shared<braid::memcache::Server>(options);
+        if (threads > 1) {
+            return servePool(server, descriptions());
+        }
         auto factory = std::make_shared<braid::memcache::ServerFactory>(server, braid::reactor());
         return serve(Service("memcached", factory), descriptions());
+    }
+
+    // --threads N: N reactors sharing each TCP address through SO_REUSEPORT, every one with
+    // its own factory over the one shared Server.
+    int servePool(const std::shared_ptr<braid::memcache::Server>& server,
+                  const std::vector<std::string>& where) const {
+        braid::ReactorPool pool(
+            {.reactors = threads, .backend = std::nullopt, .installSignalHandlers = true});
+        for (const std::string& description : where) {
+            std::unique_ptr<braid::IStreamServerEndpoint> endpoint;
+            try {
+                endpoint = braid::serverFromString(pool.reactor(0), description);
+            } catch (const braid::EndpointDescriptionError& error) {
+                fmt::print(stderr, "braid memcached: --listen {}: {}\n", description, error.what());
+                return badUsage;
+            }
+            auto* tcp = dynamic_cast<braid::TCPServerEndpoint*>(endpoint.get());
+            if (tcp == nullptr) {
+                fmt::print(stderr, "braid memcached: --threads {} needs tcp endpoints, not {}\n",
+                           threads, description);
+                return badUsage;
+            }
+            try {
+                std::uint16_t port = pool.listenTCP(
+                    tcp->port(),
+                    [&](std::size_t i) {
+                        return std::make_shared<braid::memcache::ServerFactory>(server,
+                                                                                pool.reactor(i));
+                    },
+                    tcp->backlog(), tcp->interface());
+                fmt::print("braid memcached: listening on {}:{} ({} threads)\n",
+                           tcp->interface().empty() ? "0.0.0.0" : tcp->interface(), port, threads);
+                std::fflush(stdout);
+            } catch (const std::exception& error) {
+                fmt::print(stderr, "braid memcached: cannot listen on {}: {}\n", description,
+                           error.what());
+                return cannotListen;
+            }
+        }
+        pool.run();
+        return 0;
     }
 };
 

@@ -346,6 +346,33 @@ class Clients(unittest.TestCase):
             for s in sockets:
                 s.close()
 
+    def test_two_reactor_threads(self):
+        pair = start_braid("-t", "2")
+        try:
+            sockets = [socket.create_connection(("127.0.0.1", pair.port), timeout=TIMEOUT)
+                       for _ in range(40)]
+            for i, s in enumerate(sockets):  # connections spread over both reactors
+                s.sendall(b"set t%d 0 0 1\r\n%d\r\n" % (i, i % 10))
+                self.assertEqual(b"STORED\r\n", s.recv(100))
+            for i, s in enumerate(sockets):  # every thread sees every other's items
+                key = (i + 1) % len(sockets)
+                s.sendall(b"get t%d\r\n" % key)
+                expected = b"VALUE t%d 0 1\r\n%d\r\nEND\r\n" % (key, key % 10)
+                got = b""
+                while len(got) < len(expected):
+                    got += s.recv(100)
+                self.assertEqual(expected, got)
+            for s in sockets:
+                s.close()
+            stats = exchange(pair.port, b"stats\r\n", "whole")
+            self.assertIn(b"STAT threads 2\r\n", stats)
+            self.assertIn(b"STAT curr_items 40\r\n", stats)
+            result = self.run_tool("memcslap", f"--servers=127.0.0.1:{pair.port}",
+                                   "--concurrency=8", "--execute-number=500")
+            self.assertEqual(0, result.returncode, result.stdout + result.stderr)
+        finally:
+            pair.stop()
+
     def test_memory_limit_evicts(self):
         small = start_braid("-m", "2")
         try:

@@ -5,6 +5,7 @@
 // bytes, each to a fresh server; the replies must be the same bytes (the parser may not
 // depend on how reads are split). Inputs asking for stats are only run, not compared:
 // stats report CPU time.
+#include <braid/error.hpp>
 #include <braid/memcache/server.hpp>
 #include <braid/task/clock.hpp>
 #include <braid/testing/string_transport.hpp>

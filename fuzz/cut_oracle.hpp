@@ -64,6 +64,13 @@ void feed(P& proto, testing::StringTransport& transport, std::string_view stream
     }
 }
 
+// How the connection was left: closing, or open with what the receiver still buffers.
+template <class R>
+std::string endState(const testing::StringTransport& transport, const R& receiver) {
+    return transport.disconnecting ? std::string("closing")
+                                   : "open, buffered " + std::to_string(receiver.bufferedBytes());
+}
+
 inline void expectSame(const Events& whole, const Events& cut) {
     if (whole == cut) {
         return;

@@ -41,9 +41,7 @@ Events run(std::size_t maxLength, std::string_view stream, const std::vector<std
     receiver.MAX_LENGTH = maxLength;
     braid::fuzz::feed(receiver, transport, stream, cuts, maxLength + 4);
     Events events = std::move(receiver.events);
-    events.push_back(transport.disconnecting
-                         ? std::string("closing")
-                         : "open, buffered " + std::to_string(receiver.bufferedBytes()));
+    events.push_back(braid::fuzz::endState(transport, receiver));
     return events;
 }
 

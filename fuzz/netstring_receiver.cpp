@@ -37,9 +37,7 @@ Events run(std::size_t maxLength, std::string_view stream, const std::vector<std
     braid::fuzz::feed(receiver, transport, stream, cuts, maxLength + 1);
     Events events = std::move(receiver.events);
     events.emplace_back(receiver.brokenPeer() ? "broken" : "not broken");
-    events.push_back(transport.disconnecting
-                         ? std::string("closing")
-                         : "open, buffered " + std::to_string(receiver.bufferedBytes()));
+    events.push_back(braid::fuzz::endState(transport, receiver));
     return events;
 }
 

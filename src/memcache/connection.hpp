@@ -95,6 +95,9 @@ private:
     void metaDebug(Tokens& tokens);
     bool parseMetaFlags(Tokens& tokens, std::size_t first, MetaFlags& flags,
                         std::string_view& error);
+    bool parseKeyAndFlags(Tokens& tokens, MetaFlags& flags);
+    void replyCode(std::string_view code, const Tokens& tokens, std::string_view key,
+                   bool base64 = false);
     void appendMetaKey(std::string_view key, bool base64);
     void appendOpaqueAndKey(const Tokens& tokens, std::size_t first, std::string_view key,
                             bool base64);

@@ -254,9 +254,7 @@ void Connection::metaGet(Tokens& tokens) {
         }
     });
     if (!found && !flags.quiet) {
-        output_.append("EN");
-        appendOpaqueAndKey(tokens, 2, key, flags.base64Key);
-        output_.append("\r\n");
+        replyCode("EN", tokens, key, flags.base64Key);
     }
 }
 
@@ -380,26 +378,43 @@ void Connection::finishMetaSet(StoreStatus status, std::uint64_t cas) {
     output_.append("\r\n");
 }
 
-void Connection::metaDelete(Tokens& tokens) {
+// md and ma: the checks before their work, answered as memcached does (for these two, any
+// flag error but a long opaque is "invalid or duplicate flag").
+bool Connection::parseKeyAndFlags(Tokens& tokens, MetaFlags& flags) {
     if (tokens.ntokens < 3) {
         reply("ERROR");
-        return;
+        return false;
     }
     if (tokens[1].size() > maxKeyLength) {
         reply(badFormat);
-        return;
+        return false;
     }
     if (tokens.ntokens > maxMetaTokens) {
         reply("CLIENT_ERROR options flags too long");
-        return;
+        return false;
     }
-    std::string_view rawKey = tokens[1];
-    MetaFlags flags;
     std::string_view error = badFormat;
     if (!parseMetaFlags(tokens, 2, flags, error)) {
         replyError(error == "CLIENT_ERROR opaque token too long"
                        ? error
                        : std::string_view{"CLIENT_ERROR invalid or duplicate flag"});
+        return false;
+    }
+    return true;
+}
+
+// An answer code with the O and k flags the request asked back.
+void Connection::replyCode(std::string_view code, const Tokens& tokens, std::string_view key,
+                           bool base64) {
+    output_.append(code);
+    appendOpaqueAndKey(tokens, 2, key, base64);
+    output_.append("\r\n");
+}
+
+void Connection::metaDelete(Tokens& tokens) {
+    std::string_view rawKey = tokens[1];
+    MetaFlags flags;
+    if (!parseKeyAndFlags(tokens, flags)) {
         return;
     }
     DeleteRequest request;
@@ -418,33 +433,16 @@ void Connection::metaDelete(Tokens& tokens) {
     if (status == DeleteStatus::deleted && flags.quiet) {
         return;
     }
-    output_.append(status == DeleteStatus::deleted    ? "HD"
-                   : status == DeleteStatus::notFound ? "NF"
-                                                      : "EX");
-    appendOpaqueAndKey(tokens, 2, rawKey, false);
-    output_.append("\r\n");
+    replyCode(status == DeleteStatus::deleted    ? "HD"
+              : status == DeleteStatus::notFound ? "NF"
+                                                 : "EX",
+              tokens, rawKey);
 }
 
 void Connection::metaArithmetic(Tokens& tokens) {
-    if (tokens.ntokens < 3) {
-        reply("ERROR");
-        return;
-    }
-    if (tokens[1].size() > maxKeyLength) {
-        reply(badFormat);
-        return;
-    }
-    if (tokens.ntokens > maxMetaTokens) {
-        reply("CLIENT_ERROR options flags too long");
-        return;
-    }
     std::string_view rawKey = tokens[1];
     MetaFlags flags;
-    std::string_view error = badFormat;
-    if (!parseMetaFlags(tokens, 2, flags, error)) {
-        replyError(error == "CLIENT_ERROR opaque token too long"
-                       ? error
-                       : std::string_view{"CLIENT_ERROR invalid or duplicate flag"});
+    if (!parseKeyAndFlags(tokens, flags)) {
         return;
     }
     ArithRequest request;
@@ -478,9 +476,7 @@ void Connection::metaArithmetic(Tokens& tokens) {
         return;
     case ArithStatus::notFound:
     case ArithStatus::exists:
-        output_.append(result.status == ArithStatus::notFound ? "NF" : "EX");
-        appendOpaqueAndKey(tokens, 2, rawKey, false);
-        output_.append("\r\n");
+        replyCode(result.status == ArithStatus::notFound ? "NF" : "EX", tokens, rawKey);
         return;
     case ArithStatus::outOfMemory: replyError("SERVER_ERROR out of memory"); return;
     case ArithStatus::ok: break;

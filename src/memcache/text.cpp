@@ -71,14 +71,19 @@ bool endsWell(std::string_view token, std::size_t end) noexcept {
     return end == token.size() || isSpace(token[end]);
 }
 
+// A whole number token: the magnitude, its sign, and only white space after it.
+bool parseNumber(std::string_view token, std::uint64_t& magnitude, bool& negative) noexcept {
+    std::size_t end = 0;
+    return parseMagnitude(token, magnitude, negative, end) && endsWell(token, end);
+}
+
 } // namespace
 
 bool parseU64(std::string_view token, std::uint64_t& out) noexcept {
     out = 0;
     std::uint64_t magnitude = 0;
     bool negative = false;
-    std::size_t end = 0;
-    if (!parseMagnitude(token, magnitude, negative, end) || !endsWell(token, end)) {
+    if (!parseNumber(token, magnitude, negative)) {
         return false;
     }
     std::uint64_t value = negative ? 0 - magnitude : magnitude;
@@ -100,8 +105,7 @@ bool parseI32(std::string_view token, std::int32_t& out) noexcept {
     out = 0;
     std::uint64_t magnitude = 0;
     bool negative = false;
-    std::size_t end = 0;
-    if (!parseMagnitude(token, magnitude, negative, end) || !endsWell(token, end)) {
+    if (!parseNumber(token, magnitude, negative)) {
         return false;
     }
     constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());

@@ -49,11 +49,20 @@ def wait_for_port(port, process, deadline=TIMEOUT):
 class ServerProcess:
     """A memcached-compatible server on a free loopback port, stopped at exit."""
 
-    def __init__(self, command):
+    def __init__(self, command, env=None):
         self.port = free_port()
         argv = [part.format(port=self.port) for part in command]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        env=env)
         wait_for_port(self.port, self.process)
+
+    def rss(self):
+        """Resident memory in bytes (VmRSS)."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
 
     def stop(self):
         self.process.terminate()
@@ -70,9 +79,9 @@ def start_memcached(*extra):
                           "-t", "1", *extra])
 
 
-def start_braid(*extra):
+def start_braid(*extra, env=None):
     return ServerProcess([BRAID, "memcached", "-p", "{port}", "-l", "127.0.0.1", "-U", "0",
-                          *extra])
+                          *extra], env=env)
 
 
 def exchange(port, data, chunking, seed=0):
@@ -372,6 +381,34 @@ class Clients(unittest.TestCase):
             self.assertEqual(0, result.returncode, result.stdout + result.stderr)
         finally:
             pair.stop()
+
+    def test_rss_stays_near_the_limit(self):
+        # AddressSanitizer keeps freed memory in quarantine; keep that small here, so RSS
+        # shows what the store holds.
+        env = dict(os.environ, ASAN_OPTIONS="quarantine_size_mb=1:detect_leaks=0")
+        limited = start_braid("-m", "8", env=env)
+        try:
+            with socket.create_connection(("127.0.0.1", limited.port), timeout=TIMEOUT) as s:
+                def fill(start, count, size):
+                    value = b"r" * size
+                    for i in range(start, start + count):
+                        s.sendall(b"set r%d 0 0 %d noreply\r\n" % (i, size) + value + b"\r\n")
+                    s.sendall(SENTINEL)
+                    reply = b""
+                    while not reply.endswith(FINISHED):
+                        reply += s.recv(100)
+                fill(0, 16 * 1024, 1000)  # twice the limit, in two sizes
+                fill(10 ** 6, 2 * 1024, 9000)
+                settled = limited.rss()
+                for round in range(3):  # then thirty times the limit more
+                    fill((round + 2) * 10 ** 6, 64 * 1024, 1000)
+                    fill((round + 2) * 10 ** 6 + 500000, 8 * 1024, 9000)
+                after = limited.rss()
+            # Memory does not grow with what is written: within 2 MiB of where it settled
+            # (which is within the limit plus the allocator's and the sanitizer's share).
+            self.assertLess(after - settled, 2 * 1024 * 1024, (settled, after))
+        finally:
+            limited.stop()
 
     def test_memory_limit_evicts(self):
         small = start_braid("-m", "2")

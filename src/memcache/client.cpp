@@ -264,11 +264,12 @@ Deferred<bool> MemCacheProtocol::flushAll() {
 }
 
 Deferred<std::string> MemCacheProtocol::version() {
-    return statusCommand("version\r\n").addCallback([](std::string status) {
-        if (!status.starts_with("VERSION ")) {
+    return statusCommand("version\r\n").addCallback([](const std::string& status) -> std::string {
+        constexpr std::string_view prefix = "VERSION ";
+        if (status.compare(0, prefix.size(), prefix) != 0) {
             throw ServerError("unexpected version answer: " + status);
         }
-        return status.substr(8);
+        return status.substr(prefix.size());
     });
 }
 

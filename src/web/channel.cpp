@@ -253,6 +253,9 @@ void HTTPChannel::requestDone(Request& request) {
 
 void HTTPChannel::advanceQueue() {
     while (!queue_.empty() && queue_.front()->finished_) {
+        if (!queue_.front()->persistent_) {
+            stopParsing_ = true; // it said Connection: close, or its body ended with the connection
+        }
         queue_.pop_front();
         if (!queue_.empty()) {
             queue_.front()->becameHead();

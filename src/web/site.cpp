@@ -53,19 +53,19 @@ void Site::render(const std::shared_ptr<Request>& request) {
                             writeBody(*request, body);
                             return body;
                         },
-                        [request, site = shared_from_this()](Failure failure) {
-                            site->processingFailed(*request, failure);
+                        [request, tracebacks = displayTracebacks](Failure failure) {
+                            processingFailed(*request, failure, tracebacks);
                             return std::string();
                         });
                 }
             },
             result.value());
     } catch (...) {
-        processingFailed(*request, Failure::current());
+        processingFailed(*request, Failure::current(), displayTracebacks);
     }
 }
 
-void Site::processingFailed(Request& request, const Failure& failure) const {
+void Site::processingFailed(Request& request, const Failure& failure, bool tracebacks) {
     Logger("braid.web")
         .error("Exception rendering {uri}: {failure}", fmt::arg("uri", request.uri()),
                fmt::arg("failure", failure.toString()));
@@ -74,7 +74,7 @@ void Site::processingFailed(Request& request, const Failure& failure) const {
         return;
     }
     std::string detail = "An error occurred rendering the requested page.";
-    if (displayTracebacks) {
+    if (tracebacks) {
         detail = failure.toString();
     }
     ErrorPage page(500, "Processing Failed", detail);

@@ -48,7 +48,8 @@ public:
     bool displayTracebacks = false;
 
 private:
-    void processingFailed(Request& request, const Failure& failure) const;
+    // (Static: a pending Deferred's errback must not keep the Site alive.)
+    static void processingFailed(Request& request, const Failure& failure, bool tracebacks);
 
     std::shared_ptr<Resource> root_;
     SiteLimits limits_;

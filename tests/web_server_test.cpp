@@ -23,11 +23,12 @@ namespace {
 constexpr std::string_view epochDate = "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
 
 // The response a string-rendering resource gives: status, Date, Server, `headers`
-// (each ending in \r\n), Content-Length, then `body`.
+// (each ending in \r\n), Content-Length, the default Content-Type, then `body`.
 std::string response(std::string_view body, std::string_view headers = {}, int code = 200,
                      std::string_view phrase = "OK") {
-    return fmt::format("HTTP/1.1 {} {}\r\n{}Server: braid\r\n{}Content-Length: {}\r\n\r\n{}", code,
-                       phrase, epochDate, headers, body.size(), body);
+    return fmt::format("HTTP/1.1 {} {}\r\n{}Server: braid\r\n{}Content-Length: {}\r\n"
+                       "Content-Type: text/html\r\n\r\n{}",
+                       code, phrase, epochDate, headers, body.size(), body);
 }
 
 class Hello : public Resource {
@@ -193,14 +194,16 @@ TEST_P(WebServerTest, PipelinedResponsesComeInOrder) {
 
 TEST_P(WebServerTest, ChunkedResponseWithoutContentLength) {
     EXPECT_EQ(send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"),
-              fmt::format("HTTP/1.1 200 OK\r\n{}Server: braid\r\nTransfer-Encoding: chunked\r\n\r\n"
+              fmt::format("HTTP/1.1 200 OK\r\n{}Server: braid\r\nContent-Type: "
+                          "text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
                           "2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n",
                           epochDate));
 }
 
 TEST_P(WebServerTest, Http10StreamEndsWithTheConnection) {
     EXPECT_EQ(send("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
-              fmt::format("HTTP/1.1 200 OK\r\n{}Server: braid\r\nConnection: close\r\n\r\nabcde",
+              fmt::format("HTTP/1.1 200 OK\r\n{}Server: braid\r\nContent-Type: "
+                          "text/html\r\nConnection: close\r\n\r\nabcde",
                           epochDate));
     EXPECT_TRUE(transport->disconnecting);
 }
@@ -232,7 +235,8 @@ TEST_P(WebServerTest, HeadSendsNoBody) {
     EXPECT_EQ(send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"), expected);
     transport->clear();
     EXPECT_EQ(send("HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n"),
-              fmt::format("HTTP/1.1 200 OK\r\n{}Server: braid\r\n\r\n", epochDate));
+              fmt::format("HTTP/1.1 200 OK\r\n{}Server: braid\r\nContent-Type: text/html\r\n\r\n",
+                          epochDate));
     EXPECT_FALSE(transport->disconnecting);
 }
 

@@ -181,6 +181,9 @@ void Request::writeHeaders() {
     for (const auto& [field, value] : responseHeaders_) {
         head += fmt::format("{}: {}\r\n", field, value);
     }
+    if (bodyAllowed() && !defaultContentType.empty() && !getResponseHeader("Content-Type")) {
+        head += fmt::format("Content-Type: {}\r\n", defaultContentType);
+    }
     if (chunked_) {
         head += "Transfer-Encoding: chunked\r\n";
     }

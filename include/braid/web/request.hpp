@@ -72,6 +72,8 @@ public:
     // Replaces any header of that name (before the first write()).
     void setHeader(std::string_view name, std::string_view value);
     [[nodiscard]] std::optional<std::string_view> getResponseHeader(std::string_view name) const;
+    // The Content-Type of a response that sets none ("" for none at all), as in Twisted.
+    std::string defaultContentType = "text/html";
     // Writes part of the body (sending the status line and headers first). Without a
     // Content-Length header set before, the body is sent chunked (HTTP/1.1) or ends with
     // the connection (HTTP/1.0). Nothing of the body is sent for HEAD.

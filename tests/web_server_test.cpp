@@ -113,6 +113,7 @@ protected:
 
     void connect(SiteLimits limits = {}) {
         site = std::make_shared<Site>(tree(later), limits);
+        site->wallClock = [] { return 0.0; };
         transport = std::make_unique<testing::StringTransport>(clock);
         protocol = site->buildProtocol(Address::ipv4("127.0.0.1", 1));
         protocol->makeConnection(*transport);

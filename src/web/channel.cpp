@@ -242,7 +242,7 @@ bool HTTPChannel::isHead(const Request& request) const noexcept {
 }
 
 double HTTPChannel::now() const {
-    return transport->clock().seconds();
+    return site_->wallClock();
 }
 
 void HTTPChannel::requestDone(Request& request) {

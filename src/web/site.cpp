@@ -3,6 +3,7 @@
 #include <braid/web/error_page.hpp>
 #include <braid/web/site.hpp>
 
+#include <chrono>
 #include <type_traits>
 #include <variant>
 
@@ -10,6 +11,11 @@ namespace braid::web {
 
 Site::Site(std::shared_ptr<Resource> root, SiteLimits limits)
     : root_(std::move(root)), limits_(limits) {}
+
+double Site::systemWallClock() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 std::unique_ptr<Protocol> Site::buildProtocol(const Address& /*address*/) {
     return std::make_unique<detail::HTTPChannel>(shared_from_this());

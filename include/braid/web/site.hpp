@@ -8,6 +8,7 @@
 #include <braid/web/resource.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 namespace braid::web {
@@ -46,6 +47,10 @@ public:
 
     // Twisted's Site.displayTracebacks: a 500 page shows the exception's message.
     bool displayTracebacks = false;
+    // Seconds since the epoch, for Date headers: the system's wall clock (tests fix it).
+    std::function<double()> wallClock = systemWallClock;
+
+    static double systemWallClock();
 
 private:
     // (Static: a pending Deferred's errback must not keep the Site alive.)

@@ -1,0 +1,186 @@
+// web::File over a real directory tree, through a Site on a StringTransport: types, sizes,
+// validators, conditional and range requests, directories, and paths that try to leave
+// the root.
+#include <braid/task/clock.hpp>
+#include <braid/testing/string_transport.hpp>
+#include <braid/web/site.hpp>
+#include <braid/web/static.hpp>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace braid::web {
+namespace {
+
+namespace fs = std::filesystem;
+
+void writeFile(const fs::path& path, std::string_view content) {
+    std::ofstream(path, std::ios::binary) << content;
+}
+
+// A served tree and, beside it, a file it must never give out.
+class WebStaticTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        base_ = fs::temp_directory_path() /
+                ("braid-static-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(base_ / "root" / "sub");
+        fs::create_directories(base_ / "root" / "withindex");
+        root_ = base_ / "root";
+        writeFile(base_ / "secret", "outside the root");
+        writeFile(root_ / "hello.txt", "Hello, world!");
+        writeFile(root_ / "page.html", "<p>page</p>");
+        writeFile(root_ / "data.bin", "0123456789");
+        writeFile(root_ / "sub" / "<a&b>.txt", "escaped");
+        writeFile(root_ / "withindex" / "index.html", "<p>index</p>");
+        big_.resize(200 * 1024);
+        for (std::size_t i = 0; i < big_.size(); ++i) {
+            big_[i] = static_cast<char>('a' + (i * 7) % 26);
+        }
+        writeFile(root_ / "big.txt", big_);
+        fs::create_symlink(base_ / "secret", root_ / "link-out");
+        site_ = std::make_shared<Site>(std::make_shared<File>(root_));
+    }
+
+    void TearDown() override { fs::remove_all(base_); }
+
+    // One request on a new connection; the whole response, the file streamed to the end.
+    std::string get(std::string_view target, std::string_view headers = {},
+                    std::string_view method = "GET") {
+        testing::StringTransport transport(clock_);
+        std::unique_ptr<Protocol> channel = site_->buildProtocol(Address::ipv4("127.0.0.1", 1));
+        channel->makeConnection(transport);
+        channel->dataReceived(std::string(method) + " " + std::string(target) +
+                              " HTTP/1.1\r\nHost: test\r\n" + std::string(headers) + "\r\n");
+        for (int turns = 0; transport.producer() != nullptr && turns < 1000; ++turns) {
+            dynamic_cast<IPullProducer&>(*transport.producer()).resumeProducing();
+        }
+        channel->connectionLost(Failure(ConnectionDone()));
+        return transport.value();
+    }
+
+    static std::string body(const std::string& response) {
+        std::size_t end = response.find("\r\n\r\n");
+        return end == std::string::npos ? std::string() : response.substr(end + 4);
+    }
+
+    static std::string header(const std::string& response, std::string_view name) {
+        std::string head = response.substr(0, response.find("\r\n\r\n") + 2);
+        std::size_t at = head.find("\r\n" + std::string(name) + ": ");
+        if (at == std::string::npos) {
+            return {};
+        }
+        at += name.size() + 4;
+        return head.substr(at, head.find("\r\n", at) - at);
+    }
+
+    task::Clock clock_;
+    fs::path base_;
+    fs::path root_;
+    std::string big_;
+    std::shared_ptr<Site> site_;
+};
+
+TEST_F(WebStaticTest, ServesAFileWithItsTypeLengthAndValidators) {
+    std::string response = get("/hello.txt");
+    EXPECT_TRUE(response.starts_with("HTTP/1.1 200 OK\r\n")) << response;
+    EXPECT_EQ("Hello, world!", body(response));
+    EXPECT_EQ("13", header(response, "Content-Length"));
+    EXPECT_EQ("text/plain; charset=utf-8", header(response, "Content-Type"));
+    EXPECT_EQ("bytes", header(response, "Accept-Ranges"));
+    EXPECT_FALSE(header(response, "ETag").empty());
+    EXPECT_TRUE(header(response, "Last-Modified").ends_with(" GMT"));
+    EXPECT_EQ("text/html; charset=utf-8", header(get("/page.html"), "Content-Type"));
+    EXPECT_EQ("application/octet-stream", header(get("/data.bin"), "Content-Type"));
+}
+
+TEST_F(WebStaticTest, ALargeFileStreamsWhole) {
+    std::string response = get("/big.txt");
+    EXPECT_EQ(std::to_string(big_.size()), header(response, "Content-Length"));
+    EXPECT_EQ(big_, body(response));
+}
+
+TEST_F(WebStaticTest, HeadSendsTheHeadersOnly) {
+    std::string response = get("/hello.txt", {}, "HEAD");
+    EXPECT_TRUE(response.starts_with("HTTP/1.1 200 OK\r\n"));
+    EXPECT_EQ("13", header(response, "Content-Length"));
+    EXPECT_EQ("", body(response));
+}
+
+TEST_F(WebStaticTest, ConditionalRequestsGet304) {
+    std::string first = get("/hello.txt");
+    std::string etag = header(first, "ETag");
+    std::string modified = header(first, "Last-Modified");
+    std::string byTag = get("/hello.txt", "If-None-Match: " + etag + "\r\n");
+    EXPECT_TRUE(byTag.starts_with("HTTP/1.1 304 Not Modified\r\n")) << byTag;
+    EXPECT_EQ("", body(byTag));
+    EXPECT_EQ("", header(byTag, "Content-Length"));
+    std::string byDate = get("/hello.txt", "If-Modified-Since: " + modified + "\r\n");
+    EXPECT_TRUE(byDate.starts_with("HTTP/1.1 304")) << byDate;
+    std::string otherTag = get("/hello.txt", "If-None-Match: \"other\"\r\n");
+    EXPECT_TRUE(otherTag.starts_with("HTTP/1.1 200"));
+    std::string older = get("/hello.txt", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
+    EXPECT_TRUE(older.starts_with("HTTP/1.1 200"));
+}
+
+TEST_F(WebStaticTest, SingleRanges) {
+    std::string middle = get("/data.bin", "Range: bytes=2-5\r\n");
+    EXPECT_TRUE(middle.starts_with("HTTP/1.1 206 Partial Content\r\n")) << middle;
+    EXPECT_EQ("2345", body(middle));
+    EXPECT_EQ("bytes 2-5/10", header(middle, "Content-Range"));
+    EXPECT_EQ("4", header(middle, "Content-Length"));
+    EXPECT_EQ("789", body(get("/data.bin", "Range: bytes=-3\r\n")));
+    EXPECT_EQ("6789", body(get("/data.bin", "Range: bytes=6-\r\n")));
+    EXPECT_EQ("89", body(get("/data.bin", "Range: bytes=8-100\r\n")));
+    std::string beyond = get("/data.bin", "Range: bytes=10-\r\n");
+    EXPECT_TRUE(beyond.starts_with("HTTP/1.1 416")) << beyond;
+    EXPECT_EQ("bytes */10", header(beyond, "Content-Range"));
+    // Several ranges, or nonsense: the whole file.
+    EXPECT_EQ("0123456789", body(get("/data.bin", "Range: bytes=0-1,4-5\r\n")));
+    EXPECT_EQ("0123456789", body(get("/data.bin", "Range: bytes=5-2\r\n")));
+    EXPECT_EQ("0123456789", body(get("/data.bin", "Range: pages=1\r\n")));
+}
+
+TEST_F(WebStaticTest, Directories) {
+    std::string redirect = get("/sub?x=1");
+    EXPECT_TRUE(redirect.starts_with("HTTP/1.1 301")) << redirect;
+    EXPECT_EQ("/sub/?x=1", header(redirect, "Location"));
+    EXPECT_EQ("<p>index</p>", body(get("/withindex/")));
+    std::string listing = get("/sub/");
+    EXPECT_TRUE(listing.starts_with("HTTP/1.1 200")) << listing;
+    EXPECT_NE(std::string::npos, listing.find("&lt;a&amp;b&gt;.txt"));
+    EXPECT_NE(std::string::npos, listing.find("href=\"%3Ca%26b%3E.txt\""));
+    EXPECT_EQ(std::string::npos, listing.find("<a&b>"));
+    EXPECT_NE(std::string::npos, get("/").find("hello.txt"));
+}
+
+TEST_F(WebStaticTest, ListingCanBeTurnedOff) {
+    auto file = std::make_shared<File>(root_);
+    file->allowDirectoryListing = false;
+    site_ = std::make_shared<Site>(file);
+    EXPECT_TRUE(get("/sub/").starts_with("HTTP/1.1 404"));
+    EXPECT_TRUE(get("/withindex/").starts_with("HTTP/1.1 200"));
+}
+
+TEST_F(WebStaticTest, NeverAByteFromOutsideTheRoot) {
+    for (std::string_view target :
+         {"/../secret", "/sub/../../secret", "/%2e%2e/secret", "/%2E%2E/secret",
+          "/sub/..%2f..%2fsecret", "/sub%2f..%2f..%2fsecret", "/sub%5c..%5c..%5csecret",
+          "/..%5csecret", "/link-out", "/missing.txt", "/hello.txt%00.html", "/./hello.txt",
+          "//etc/passwd"}) {
+        std::string response = get(target);
+        EXPECT_TRUE(response.starts_with("HTTP/1.1 404") || response.starts_with("HTTP/1.1 400"))
+            << target << ": " << response;
+        EXPECT_EQ(std::string::npos, response.find("outside the root")) << target;
+    }
+}
+
+} // namespace
+} // namespace braid::web

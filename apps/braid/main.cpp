@@ -169,7 +169,7 @@ struct MemcachedCommand {
         return out;
     }
 
-    int run() const {
+    [[nodiscard]] int run() const {
         if (udpPort != 0) {
             fmt::print(stderr, "braid memcached: UDP is not supported (-U {})\n", udpPort);
             return badUsage;
@@ -196,8 +196,8 @@ struct MemcachedCommand {
 
     // --threads N: N reactors sharing each TCP address through SO_REUSEPORT, every one with
     // its own factory over the one shared Server.
-    int servePool(const std::shared_ptr<braid::memcache::Server>& server,
-                  const std::vector<std::string>& where) const {
+    [[nodiscard]] int servePool(const std::shared_ptr<braid::memcache::Server>& server,
+                                const std::vector<std::string>& where) const {
         braid::ReactorPool pool(
             {.reactors = threads, .backend = std::nullopt, .installSignalHandlers = true});
         for (const std::string& description : where) {

@@ -1,8 +1,12 @@
 #include <braid/endpoints.hpp>
 #include <braid/error.hpp>
+#include <braid/interfaces.hpp>
+#include <braid/threads.hpp>
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 
 #include <algorithm>
@@ -140,9 +144,51 @@ TCPServerEndpoint::listen(std::shared_ptr<Factory> factory) {
 }
 
 Deferred<Protocol*> TCPClientEndpoint::connect(std::shared_ptr<Factory> factory) {
-    return connectVia(std::move(factory), [this](std::shared_ptr<ClientFactory> wrapping) {
-        return reactor_.connectTCP(host_, port_, std::move(wrapping), timeout_, bindAddress_);
+    return connectTo(host_, std::move(factory));
+}
+
+Deferred<Protocol*> TCPClientEndpoint::connectTo(const std::string& address,
+                                                 std::shared_ptr<Factory> factory) {
+    return connectVia(std::move(factory), [&](std::shared_ptr<ClientFactory> wrapping) {
+        return reactor_.connectTCP(address, port_, std::move(wrapping), timeout_, bindAddress_);
     });
+}
+
+namespace {
+
+// Blocking: the first IPv6 address of `host` (run on a worker thread).
+std::string lookupIPv6(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET6;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    int status = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+    if (status != 0 || found == nullptr) {
+        throw DNSLookupError(
+            fmt::format("address '{}' not found: {}", host, ::gai_strerror(status)));
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    const auto* ipv6 = reinterpret_cast<const sockaddr_in6*>(found->ai_addr);
+    ::inet_ntop(AF_INET6, &ipv6->sin6_addr, text, sizeof(text));
+    ::freeaddrinfo(found);
+    return text;
+}
+
+} // namespace
+
+Deferred<Protocol*> TCP6ClientEndpoint::connect(std::shared_ptr<Factory> factory) {
+    in6_addr literal{};
+    auto* threads = dynamic_cast<IReactorThreads*>(&reactor());
+    if (threads == nullptr || ::inet_pton(AF_INET6, host().c_str(), &literal) == 1) {
+        return TCPClientEndpoint::connect(std::move(factory));
+    }
+    // The endpoint may be gone when the answer comes: the connection is made through a
+    // copy of it, to the address found.
+    auto self = std::make_shared<TCP6ClientEndpoint>(*this);
+    return deferToThread(*threads, lookupIPv6, host())
+        .addCallback([self, factory = std::move(factory)](const std::string& address) mutable {
+            return self->connectTo(address, std::move(factory));
+        });
 }
 
 Deferred<std::shared_ptr<IListeningPort>>

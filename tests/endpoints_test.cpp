@@ -778,6 +778,24 @@ TEST_F(EndpointsOverSockets, RefusedConnectionFails) {
     EXPECT_TRUE(failureResultOf(d).check<ConnectionRefusedError>());
 }
 
+TEST_F(EndpointsOverSockets, Tcp6LooksNamesUpForIPv6Addresses) {
+    // An IPv4 server: a tcp6 client must not reach it through the name's IPv4 address.
+    auto port = listenEcho("tcp:0:interface=127.0.0.1");
+    auto name = clientFromString(reactor, "tcp6:host=no-such-host.invalid:port=1");
+    auto v4only =
+        clientFromString(reactor, fmt::format("tcp6:localhost:{}", port->getHost().port()));
+    Deferred<Protocol*> missing = name->connect(ClientFactory::forProtocol<Recorder>());
+    Deferred<Protocol*> v4 = v4only->connect(ClientFactory::forProtocol<Recorder>());
+    name.reset(); // the lookup outlives the endpoint
+    ASSERT_TRUE(runUntil(reactor, [&] { return !hasNoResult(missing) && !hasNoResult(v4); }));
+    EXPECT_TRUE(failureResultOf(missing).check<braid::DNSLookupError>());
+    // localhost has no IPv6 address here, or one where nothing listens: never the server.
+    const bool neverTheServer =
+        failureResultOf(v4).check<braid::DNSLookupError, braid::ConnectionRefusedError>();
+    EXPECT_TRUE(neverTheServer);
+    stopListening(*port);
+}
+
 TEST_F(EndpointsOverSockets, CancellingStopsTheAttempt) {
     auto port = listenEcho("tcp:0:interface=127.0.0.1");
     auto seen = std::make_shared<Seen>();

@@ -216,5 +216,13 @@ TEST(MemCacheProtocolAlone, AGarbledAnswerFailsEverythingAndAborts) {
     EXPECT_NE(std::string::npos, failureOf(b).find("ServerError"));
 }
 
+TEST(MemCacheProtocolAlone, AValueForANonGetFailsEverythingAndAborts) {
+    Alone alone;
+    auto a = alone.protocol.set("k", "v");
+    alone.protocol.dataReceived("VALUE k 0 1\r\nx\r\n");
+    EXPECT_TRUE(alone.transport.disconnecting);
+    EXPECT_NE(std::string::npos, failureOf(a).find("not a get"));
+}
+
 } // namespace
 } // namespace braid::memcache

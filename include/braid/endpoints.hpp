@@ -100,6 +100,10 @@ public:
     }
 
 protected:
+    // connect(), to `address` instead of host().
+    Deferred<Protocol*> connectTo(const std::string& address, std::shared_ptr<Factory> factory);
+    [[nodiscard]] IReactorTCP& reactor() const noexcept { return reactor_; }
+
     TCPClientEndpoint(IReactorTCP& reactor, std::string host, std::uint16_t port, double timeout,
                       std::optional<Address> bindAddress)
         : reactor_(reactor),
@@ -123,12 +127,17 @@ public:
         : TCPClientEndpoint(reactor, std::move(host), port, timeout, std::move(bindAddress)) {}
 };
 
-// For an IPv6 literal or a name meant to reach an IPv6 host.
+// For an IPv6 literal or a name meant to reach an IPv6 host. As Twisted's, a name is
+// looked up for IPv6 addresses (getaddrinfo with AF_INET6, on the reactor's thread pool)
+// and the first one is connected to; on a reactor without threads (a MemoryReactor) the
+// name goes to connectTCP as it is.
 class TCP6ClientEndpoint final : public TCPClientEndpoint {
 public:
     TCP6ClientEndpoint(IReactorTCP& reactor, std::string host, std::uint16_t port,
                        double timeout = 30, std::optional<Address> bindAddress = std::nullopt)
         : TCPClientEndpoint(reactor, std::move(host), port, timeout, std::move(bindAddress)) {}
+
+    Deferred<Protocol*> connect(std::shared_ptr<Factory> factory) override;
 };
 
 // --- UNIX ---------------------------------------------------------------------------------

@@ -3,16 +3,17 @@
 #include <braid/log.hpp>
 
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace braid::memcache::detail {
 
 namespace {
 
-Logger log("braid.memcache");
+Logger log("braid.memcache"); // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 // Replies of one read are written once this many bytes pile up, not only at the end.
-constexpr std::size_t flushThreshold = 256 * 1024;
+constexpr std::size_t flushThreshold = std::size_t{256} * 1024;
 
 } // namespace
 
@@ -87,7 +88,7 @@ std::size_t Connection::process(std::string_view input) {
             if (rest.size() < pending_->size) {
                 break;
             }
-            completeStore(rest.substr(0, pending_->size));
+            completeStore(*pending_, rest.substr(0, pending_->size));
             at += pending_->size;
             pending_.reset();
             continue;
@@ -129,84 +130,85 @@ bool Connection::acceptPartialLine(std::string_view partial) const {
     return multiget && partial.size() <= options.maxMultigetLine;
 }
 
+namespace {
+
+// The storage command a name stands for, if any.
+std::optional<StoreMode> storageMode(std::string_view command) {
+    static constexpr std::pair<std::string_view, StoreMode> modes[] = {
+        {"set", StoreMode::set},         {"add", StoreMode::add},
+        {"replace", StoreMode::replace}, {"append", StoreMode::append},
+        {"prepend", StoreMode::prepend}, {"cas", StoreMode::cas},
+    };
+    for (const auto& [name, mode] : modes) {
+        if (command == name) {
+            return mode;
+        }
+    }
+    return std::nullopt;
+}
+
+bool isGet(std::string_view command) {
+    return command == "get" || command == "gets" || command == "gat" || command == "gats" ||
+           command == "bget";
+}
+
+} // namespace
+
+// memcached's process_command_ascii: the command, then its token-count rule (memcached
+// counts the terminal token: "get k" is 3), then the command itself.
 void Connection::runLine(std::string_view line) {
     noreply_ = false;
     Tokens tokens = tokenize(line);
     std::string_view command = tokens[0];
-    std::size_t n = tokens.ntokens;
-    auto wantTokens = [&](std::size_t low, std::size_t high) {
-        if (n < low || n > high) {
-            reply("ERROR");
-            return false;
-        }
-        return true;
-    };
+    const std::size_t n = tokens.ntokens;
+    auto within = [n](std::size_t low, std::size_t high) { return n >= low && n <= high; };
     if (n < 2 || command.size() < 2) {
         reply("ERROR");
-    } else if (command.size() == 2 && command[0] == 'm') {
-        switch (command[1]) {
-        case 'g': metaGet(tokens); break;
-        case 's': metaSet(tokens); break;
-        case 'd': metaDelete(tokens); break;
-        case 'a': metaArithmetic(tokens); break;
-        case 'e': metaDebug(tokens); break;
-        case 'n': reply("MN"); break;
-        default: reply("ERROR"); break;
-        }
-    } else if (command == "get" || command == "gets" || command == "gat" || command == "gats" ||
-               command == "bget") {
-        if (wantTokens(3, maxTokens)) {
-            get(tokens, command == "gets" || command == "gats", command.starts_with("gat"));
-        }
-    } else if (command == "set" || command == "add" || command == "replace" ||
-               command == "append" || command == "prepend") {
-        if (wantTokens(6, 7)) {
-            StoreMode mode = command == "set"       ? StoreMode::set
-                             : command == "add"     ? StoreMode::add
-                             : command == "replace" ? StoreMode::replace
-                             : command == "append"  ? StoreMode::append
-                                                    : StoreMode::prepend;
-            update(tokens, mode);
-        }
-    } else if (command == "cas") {
-        if (wantTokens(7, 8)) {
-            update(tokens, StoreMode::cas);
-        }
-    } else if (command == "incr" || command == "decr") {
-        if (wantTokens(4, 5)) {
-            arithmetic(tokens, command == "incr");
-        }
-    } else if (command == "delete") {
-        if (wantTokens(3, 5)) {
-            remove(tokens);
-        }
-    } else if (command == "touch") {
-        if (wantTokens(4, 5)) {
-            touch(tokens);
-        }
+        return;
+    }
+    if (command.size() == 2 && command[0] == 'm') {
+        runMeta(tokens);
+    } else if (isGet(command) && n >= 3) {
+        get(tokens, command == "gets" || command == "gats", command.starts_with("gat"));
+    } else if (std::optional<StoreMode> mode = storageMode(command);
+               mode && within(*mode == StoreMode::cas ? 7 : 6, *mode == StoreMode::cas ? 8 : 7)) {
+        update(tokens, *mode);
+    } else if ((command == "incr" || command == "decr") && within(4, 5)) {
+        arithmetic(tokens, command == "incr");
+    } else if (command == "delete" && within(3, 5)) {
+        remove(tokens);
+    } else if (command == "touch" && within(4, 5)) {
+        touch(tokens);
     } else if (command == "stats") {
         stats(tokens);
-    } else if (command == "flush_all") {
-        if (wantTokens(2, 4)) {
-            flushAll(tokens);
-        }
+    } else if (command == "flush_all" && within(2, 4)) {
+        flushAll(tokens);
     } else if (command == "version") {
         reply("VERSION " + server_.options().version);
     } else if (command == "quit") {
         close();
-    } else if (command == "verbosity") {
-        if (wantTokens(3, 4)) {
-            verbosity(tokens);
-        }
+    } else if (command == "verbosity" && within(3, 4)) {
+        verbosity(tokens);
     } else if (command == "shutdown") {
         reply("ERROR: shutdown not enabled");
     } else {
-        reply("ERROR");
+        reply("ERROR"); // unknown, or the wrong number of tokens
     }
 }
 
-void Connection::completeStore(std::string_view block) {
-    PendingStore& pending = *pending_;
+void Connection::runMeta(Tokens& tokens) {
+    switch (tokens[0][1]) {
+    case 'g': metaGet(tokens); break;
+    case 's': metaSet(tokens); break;
+    case 'd': metaDelete(tokens); break;
+    case 'a': metaArithmetic(tokens); break;
+    case 'e': metaDebug(tokens); break;
+    case 'n': reply("MN"); break;
+    default: reply("ERROR"); break;
+    }
+}
+
+void Connection::completeStore(PendingStore& pending, std::string_view block) {
     ThreadCounters::add(counters_.cmdSet);
     noreply_ = pending.noreply;
     if (!block.ends_with("\r\n")) {
@@ -220,7 +222,7 @@ void Connection::completeStore(std::string_view block) {
     pending.request.value = block.substr(0, block.size() - 2);
     StoreResult result = store_.store(pending.request, now_);
     if (pending.meta) {
-        finishMetaSet(result.status, result.cas);
+        finishMetaSet(pending, result.status, result.cas);
         return;
     }
     switch (result.status) {

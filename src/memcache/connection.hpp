@@ -65,7 +65,8 @@ private:
     // Handles input with no newline in sight: false if the connection must close.
     bool acceptPartialLine(std::string_view partial) const;
     void runLine(std::string_view line);
-    void completeStore(std::string_view block);
+    void completeStore(PendingStore& pending, std::string_view block);
+    void runMeta(Tokens& tokens);
     void flush();
     void close();
 
@@ -101,7 +102,7 @@ private:
     void appendMetaKey(std::string_view key, bool base64);
     void appendOpaqueAndKey(const Tokens& tokens, std::size_t first, std::string_view key,
                             bool base64);
-    void finishMetaSet(StoreStatus status, std::uint64_t cas);
+    void finishMetaSet(const PendingStore& pending, StoreStatus status, std::uint64_t cas);
 
     std::shared_ptr<ServerFactory> factory_;
     Server& server_;

@@ -332,8 +332,7 @@ void Connection::metaSet(Tokens& tokens) {
     expectData(std::move(pending), static_cast<std::size_t>(length));
 }
 
-void Connection::finishMetaSet(StoreStatus status, std::uint64_t cas) {
-    const PendingStore& pending = *pending_;
+void Connection::finishMetaSet(const PendingStore& pending, StoreStatus status, std::uint64_t cas) {
     std::string_view code;
     switch (status) {
     case StoreStatus::stored:
@@ -433,10 +432,11 @@ void Connection::metaDelete(Tokens& tokens) {
     if (status == DeleteStatus::deleted && flags.quiet) {
         return;
     }
-    replyCode(status == DeleteStatus::deleted    ? "HD"
-              : status == DeleteStatus::notFound ? "NF"
-                                                 : "EX",
-              tokens, rawKey);
+    std::string_view code = "EX";
+    if (status != DeleteStatus::exists) {
+        code = status == DeleteStatus::deleted ? "HD" : "NF";
+    }
+    replyCode(code, tokens, rawKey);
 }
 
 void Connection::metaArithmetic(Tokens& tokens) {

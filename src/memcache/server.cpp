@@ -23,7 +23,7 @@ void stat(std::string& out, std::string_view name, const auto& value) {
 }
 
 double cpuSeconds(const timeval& time) {
-    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+    return static_cast<double>(time.tv_sec) + (static_cast<double>(time.tv_usec) / 1e6);
 }
 
 // The sum of every reactor's counters, less the base `stats reset` left.

@@ -153,12 +153,12 @@ bool base64Decode(std::string_view in, std::string& out) {
         int padding = 0;
         for (std::size_t j = 0; j < 4; ++j) {
             char c = in[i + j];
-            int value = 0;
-            if (c == '=' && i + 4 == in.size() && j >= 2) {
-                ++padding;
-            } else if (padding > 0 || (value = base64Value(c)) < 0) {
-                return false;
+            const bool pad = c == '=' && i + 4 == in.size() && j >= 2;
+            const int value = pad ? 0 : base64Value(c);
+            if ((!pad && padding > 0) || value < 0) {
+                return false; // a character after padding, or not base64
             }
+            padding += pad ? 1 : 0;
             group = (group << 6) | static_cast<std::uint32_t>(value);
         }
         out.push_back(static_cast<char>(group >> 16));

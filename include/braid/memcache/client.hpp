@@ -101,13 +101,13 @@ public:
     class Pending;
 
 private:
-    Deferred<std::string> statusCommand(std::string request);
+    Deferred<std::string> statusCommand(const std::string& request);
     Deferred<bool> store(std::string_view command, std::string_view key, std::string_view value,
                          std::uint32_t flags, std::int64_t expireTime,
                          std::optional<std::uint64_t> cas = std::nullopt);
     Deferred<std::optional<std::uint64_t>> arithmetic(std::string_view command,
                                                       std::string_view key, std::uint64_t delta);
-    void send(std::string request, std::unique_ptr<Pending> pending);
+    void send(std::string_view request, std::unique_ptr<Pending> pending);
     void handleLine(std::string_view line);
     void finishValue();
     void failAll(const Failure& reason);

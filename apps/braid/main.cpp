@@ -3,11 +3,13 @@
 //
 //     braid echo --listen tcp:8000 --listen unix:/tmp/echo.sock
 //     braid memcached -p 11211 -m 64
+//     braid web --listen tcp:8080 --path /srv/www
 //     braid                      # the demo: every service on one reactor
 //
 // See docs/runner.md.
 #include "memcached_command.hpp"
 #include "service.hpp"
+#include "web_command.hpp"
 #include <braid/factory.hpp>
 #include <braid/protocols/echo.hpp>
 
@@ -63,6 +65,8 @@ int run(int argc, char** argv) {
 
     runner::MemcachedCommand memcached;
     memcached.addTo(app);
+    runner::WebCommand web;
+    web.addTo(app);
 
     try {
         app.parse(argc, argv);
@@ -77,6 +81,9 @@ int run(int argc, char** argv) {
     }
     if (app.got_subcommand("memcached")) {
         return memcached.run();
+    }
+    if (app.got_subcommand("web")) {
+        return web.run();
     }
     return demo(memcached);
 }

@@ -7,6 +7,7 @@
 //     braid                      # the demo: every service on one reactor
 //
 // See docs/runner.md.
+#include "demo.hpp"
 #include "memcached_command.hpp"
 #include "service.hpp"
 #include "web_command.hpp"
@@ -30,22 +31,6 @@ using runner::Service;
 
 Service echoService(std::vector<std::string> descriptions) {
     return {"echo", braid::Factory::forProtocol<braid::protocols::Echo>(), std::move(descriptions)};
-}
-
-// `braid` alone: every service on one reactor, on its default port.
-int demo(const runner::MemcachedCommand& memcached) {
-    std::optional<Service> cache = memcached.service();
-    if (!cache) {
-        return runner::badUsage;
-    }
-    std::vector<Service> services;
-    services.push_back(echoService({"tcp:8000"}));
-    services.push_back(std::move(*cache));
-    fmt::print("braid demo: {} services on one reactor (Ctrl-C stops them; `braid --help` "
-               "lists the commands)\n",
-               services.size());
-    std::fflush(stdout);
-    return runner::serve(services);
 }
 
 int run(int argc, char** argv) {
@@ -85,7 +70,7 @@ int run(int argc, char** argv) {
     if (app.got_subcommand("web")) {
         return web.run();
     }
-    return demo(memcached);
+    return runner::demo(memcached);
 }
 
 } // namespace

@@ -2,15 +2,31 @@
 
 Run by ctest as: /usr/bin/python3 test_runner.py <path of the braid runner>
 """
+import json
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import unittest
+import urllib.request
 
 BRAID = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/apps/braid/braid"
 TIMEOUT = 20
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def rendered(url):
+    """The DOM headless Chromium ends up with for `url`, scripts run."""
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                             "--virtual-time-budget=5000", "--dump-dom", url],
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"chromium failed: {result.stderr[-2000:]}")
+    return result.stdout
 
 
 def start(*argv):
@@ -73,12 +89,42 @@ class Runner(unittest.TestCase):
     def test_demo_runs_every_service_on_one_reactor(self):
         process = start()
         try:
-            ports = listening(process, 2)
-            self.assertEqual({"echo": 8000, "memcached": 11211}, ports)
+            ports = listening(process, 3)
+            self.assertEqual({"echo": 8000, "memcached": 11211, "web": 8080}, ports)
             self.assertEqual(b"ping", ask(ports["echo"], b"ping", 4))
             self.assertEqual(b"VERSION ", ask(ports["memcached"], b"version\r\n", 8)[:8])
+            with urllib.request.urlopen("http://127.0.0.1:8080/status.json", timeout=TIMEOUT) as r:
+                status = json.load(r)
+            self.assertEqual(["echo", "memcached", "web"],
+                             [service["name"] for service in status["services"]])
+            # A browser runs the page's script, which fills the table from /status.json.
+            dom = rendered("http://127.0.0.1:8080/")
+            self.assertIn("<td>memcached</td><td>tcp:11211</td>", dom)
+            self.assertIn("<title>braid demo: 3 services</title>", dom)
         finally:
             self.assertEqual(0, stop(process))
+
+    def test_web_serves_a_directory_a_browser_can_use(self):
+        with tempfile.TemporaryDirectory() as root:
+            os.mkdir(os.path.join(root, "app"))
+            with open(os.path.join(root, "app", "index.html"), "w") as f:
+                f.write('<!DOCTYPE html><html><head><link rel="stylesheet" href="style.css">'
+                        '<script src="app.js" defer></script></head>'
+                        '<body><p id="out">not run</p></body></html>')
+            with open(os.path.join(root, "app", "app.js"), "w") as f:
+                f.write('document.getElementById("out").textContent = "script ran: " + '
+                        'getComputedStyle(document.body).color;')
+            with open(os.path.join(root, "app", "style.css"), "w") as f:
+                f.write("body { color: rgb(1, 2, 3); }")
+            process = start("web", "--listen", "tcp:0:interface=127.0.0.1", "--path", root)
+            try:
+                port = listening(process, 1)["web"]
+                dom = rendered(f"http://127.0.0.1:{port}/app")  # redirected to /app/
+                self.assertIn('<p id="out">script ran: rgb(1, 2, 3)</p>', dom)
+                listing = rendered(f"http://127.0.0.1:{port}/")
+                self.assertIn('href="app/"', listing)
+            finally:
+                self.assertEqual(0, stop(process))
 
     def test_a_bad_description_is_a_usage_error(self):
         process = start("echo", "--listen", "tcp:80:interfce=127.0.0.1")

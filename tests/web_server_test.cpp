@@ -179,6 +179,14 @@ TEST_P(WebServerTest, ConnectionCloseClosesAfterTheResponse) {
     EXPECT_TRUE(transport->disconnecting);
 }
 
+TEST_P(WebServerTest, UpgradesAreAnsweredThenClosed) {
+    std::string expected = response("Hello Twisted");
+    EXPECT_EQ(send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: other\r\n\r\n"
+                   "\x01\x02 not http"),
+              expected);
+    EXPECT_TRUE(transport->disconnecting);
+}
+
 TEST_P(WebServerTest, PipelinedResponsesComeInOrder) {
     std::string out = send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"
                            "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -97,7 +97,11 @@ HTTPChannel::HTTPChannel(std::shared_ptr<Site> site) : site_(std::move(site)) {
     parser_.data = this;
 }
 
-HTTPChannel::~HTTPChannel() = default;
+HTTPChannel::~HTTPChannel() {
+    for (const std::shared_ptr<Request>& request : queue_) {
+        request->channel_ = nullptr; // normally done by connectionLost()
+    }
+}
 
 void HTTPChannel::connectionMade() {
     startIdleTimer();

@@ -370,6 +370,24 @@ TEST_P(WebServerTest, IdleKeepAliveTimeout) {
     EXPECT_TRUE(transport->disconnecting);
 }
 
+TEST_P(WebServerTest, StalledBodyTimesOut) {
+    send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+    clock.advance(59);
+    send("6");
+    clock.advance(59);
+    EXPECT_FALSE(transport->disconnecting);
+    clock.advance(1);
+    expectRejected(transport->value(), 408, *transport);
+}
+
+TEST_P(WebServerTest, AsyncRenderingIsNotTimedOut) {
+    send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+    clock.advance(600);
+    EXPECT_FALSE(transport->disconnecting);
+    later->pending.at(0).callback("late");
+    EXPECT_EQ(transport->value(), response("late"));
+}
+
 TEST_P(WebServerTest, NotifyFinish) {
     send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /later HTTP/1.1\r\nHost: x\r\n\r\n");
     bool finished = false;

@@ -54,6 +54,9 @@ struct ParserCallbacks {
         if (c.body_.size() + length > c.site_->limits().maxBodySize) {
             return c.reject(413);
         }
+        if (c.timer_.active()) {
+            c.timer_.reset(c.site_->limits().idleTimeout); // the body is still coming
+        }
         c.body_.append(at, length);
         return 0;
     }
@@ -183,11 +186,14 @@ int HTTPChannel::headersComplete() {
     if (http11 && expect && hasToken(*expect, "100-continue") && queue_.empty()) {
         transport->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
+    // A body may take its time, but not stall for longer than an idle connection may.
+    timer_ = callLater(site_->limits().idleTimeout, [this] { fail(408); });
     return 0;
 }
 
 void HTTPChannel::messageComplete() {
     inMessage_ = false;
+    cancelTimer();
     std::string clientproto = fmt::format("HTTP/{}.{}", parser_.http_major, parser_.http_minor);
     completed_ = std::make_shared<Request>(
         this, llhttp_method_name(static_cast<llhttp_method_t>(parser_.method)), std::move(url_),

@@ -148,9 +148,25 @@ void HTTPChannel::parse(std::string_view data) {
             advanceQueue();
             break;
         }
+        if (errorStatus_ == 0) {
+            flushPendingSpan();
+        }
         fail(errorStatus_ != 0 ? errorStatus_ : 400);
     }
     parsing_ = false;
+}
+
+// llhttp hands over a URL, header or body piece when it ends or when the read does; a
+// parse error drops the piece in progress. Handing it over here lets the limits see it, so
+// a request too long and then malformed gets the same answer however its reads were cut.
+void HTTPChannel::flushPendingSpan() {
+    if (parser_._span_pos0 == nullptr || parser_._span_cb0 == nullptr) {
+        return;
+    }
+    using SpanCallback = int (*)(llhttp_t*, const char*, const char*);
+    auto callback = reinterpret_cast<SpanCallback>(parser_._span_cb0); // NOLINT: llhttp's own type
+    callback(&parser_, static_cast<const char*>(parser_._span_pos0),
+             llhttp_get_error_pos(&parser_));
 }
 
 int HTTPChannel::reject(int status) {

@@ -54,6 +54,9 @@ struct ParserCallbacks {
         if (c.body_.size() + length > c.site_->limits().maxBodySize) {
             return c.reject(413);
         }
+        if (c.timer_.active()) {
+            c.timer_.reset(c.site_->limits().idleTimeout); // the body is still coming
+        }
         c.body_.append(at, length);
         return 0;
     }
@@ -97,7 +100,11 @@ HTTPChannel::HTTPChannel(std::shared_ptr<Site> site) : site_(std::move(site)) {
     parser_.data = this;
 }
 
-HTTPChannel::~HTTPChannel() = default;
+HTTPChannel::~HTTPChannel() {
+    for (const std::shared_ptr<Request>& request : queue_) {
+        request->channel_ = nullptr; // normally done by connectionLost()
+    }
+}
 
 void HTTPChannel::connectionMade() {
     startIdleTimer();
@@ -141,9 +148,25 @@ void HTTPChannel::parse(std::string_view data) {
             advanceQueue();
             break;
         }
+        if (errorStatus_ == 0) {
+            flushPendingSpan();
+        }
         fail(errorStatus_ != 0 ? errorStatus_ : 400);
     }
     parsing_ = false;
+}
+
+// llhttp hands over a URL, header or body piece when it ends or when the read does; a
+// parse error drops the piece in progress. Handing it over here lets the limits see it, so
+// a request too long and then malformed gets the same answer however its reads were cut.
+void HTTPChannel::flushPendingSpan() {
+    if (parser_._span_pos0 == nullptr || parser_._span_cb0 == nullptr) {
+        return;
+    }
+    using SpanCallback = int (*)(llhttp_t*, const char*, const char*);
+    auto callback = reinterpret_cast<SpanCallback>(parser_._span_cb0); // NOLINT: llhttp's own type
+    callback(&parser_, static_cast<const char*>(parser_._span_pos0),
+             llhttp_get_error_pos(&parser_));
 }
 
 int HTTPChannel::reject(int status) {
@@ -179,11 +202,14 @@ int HTTPChannel::headersComplete() {
     if (http11 && expect && hasToken(*expect, "100-continue") && queue_.empty()) {
         transport->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
+    // A body may take its time, but not stall for longer than an idle connection may.
+    timer_ = callLater(site_->limits().idleTimeout, [this] { fail(408); });
     return 0;
 }
 
 void HTTPChannel::messageComplete() {
     inMessage_ = false;
+    cancelTimer();
     std::string clientproto = fmt::format("HTTP/{}.{}", parser_.http_major, parser_.http_minor);
     completed_ = std::make_shared<Request>(
         this, llhttp_method_name(static_cast<llhttp_method_t>(parser_.method)), std::move(url_),

@@ -48,6 +48,7 @@ private:
     void resetMessage();
     // Returns -1 (a parser error) after noting the status to answer with.
     int reject(int status);
+    void flushPendingSpan();
     int countHeaderBytes(std::size_t length);
     int headersComplete();
     void messageComplete();

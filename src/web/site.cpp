@@ -34,9 +34,11 @@ std::shared_ptr<Resource> Site::getResourceFor(Request& request) {
 
 namespace {
 
-// Sends a whole body: its length is known.
+// Sends a whole body: its length is known (and said, unless the status has no body).
 void writeBody(Request& request, const std::string& body) {
-    if (!request.startedWriting() && !request.getResponseHeader("Content-Length")) {
+    int code = request.code();
+    bool hasBody = code >= 200 && code != 204 && code != 304;
+    if (hasBody && !request.startedWriting() && !request.getResponseHeader("Content-Length")) {
         request.setHeader("Content-Length", std::to_string(body.size()));
     }
     request.write(body);

@@ -1,10 +1,11 @@
-"""Integration tests: braid::web's server (examples/hello_web.cpp, seed 000's page) against
-real HTTP clients over loopback: curl and Python's http.client, plus raw sockets for
-pipelining, a bad request and a slow client.
+"""Integration tests: braid::web's server (examples/hello_web.cpp, seed 000's page, and
+examples/web_tree.cpp) against real HTTP clients over loopback: curl and Python's
+http.client, plus raw sockets for pipelining, a bad request and a slow client.
 
 Run by ctest as: /usr/bin/python3 test_web.py <path of the hello_web example>
 """
 import http.client
+import os
 import re
 import signal
 import socket
@@ -17,10 +18,10 @@ TIMEOUT = 20
 
 
 class HelloWeb:
-    """hello_web on a port of its choosing, stopped with SIGTERM."""
+    """An example server on a port of its choosing, stopped with SIGTERM."""
 
-    def __init__(self):
-        self.process = subprocess.Popen([HELLO_WEB, "0"], stdout=subprocess.PIPE,
+    def __init__(self, program=HELLO_WEB):
+        self.process = subprocess.Popen([program, "0"], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         match = re.search(r":(\d+)/", line)
@@ -133,6 +134,38 @@ class Web(unittest.TestCase):
             self.assertTrue(slow.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n"))
         finally:
             slow.close()
+
+
+class WebTree(unittest.TestCase):
+    def setUp(self):
+        self.server = HelloWeb(os.path.join(os.path.dirname(HELLO_WEB), "web_tree"))
+        self.port = self.server.port
+
+    def tearDown(self):
+        code, err = self.server.stop()
+        self.assertEqual(code, 0, err)
+
+    def get(self, path):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            connection.close()
+
+    def test_tree(self):
+        self.assertEqual(self.get("/hello?name=%3Cb%3E"), (200, "<p>Hello, &lt;b&gt;!</p>"))
+        self.assertEqual(self.get("/users/42"), (200, "<p>User 42</p>"))
+        self.assertEqual(self.get("/users/")[0], 404)
+        self.assertEqual(self.get("/slow"), (200, "<p>/slow took its time.</p>"))
+        self.assertEqual(self.get("/count"), (200, "".join(f"{i}\n" for i in range(10))))
+
+    def test_client_leaving_a_stream(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+            s.sendall(b"GET /count HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b"Transfer-Encoding: chunked", s.recv(65536))
+        self.assertEqual(self.get("/users/7"), (200, "<p>User 7</p>"))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ struct SiteLimits {
     std::size_t maxPipelinedRequests = 16;
     // Seconds from a request's first byte to the end of its headers (408, then closed).
     double headerTimeout = 30;
-    // Seconds a keep-alive connection may sit with no request before it is closed.
+    // Seconds a keep-alive connection may sit with no request before it is closed, and a
+    // request body may stall (408, then closed).
     double idleTimeout = 60;
 };
 

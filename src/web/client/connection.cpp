@@ -182,7 +182,12 @@ HTTP11ClientProtocol::HTTP11ClientProtocol(std::weak_ptr<PoolState> pool, PoolKe
                                            Deferred<HTTP11ClientProtocol*> connected)
     : pool_(std::move(pool)), key_(std::move(key)), connected_(std::move(connected)) {}
 
-HTTP11ClientProtocol::~HTTP11ClientProtocol() = default;
+// Destroyed without connectionLost() (its reactor went first): must not stay in the pool.
+HTTP11ClientProtocol::~HTTP11ClientProtocol() {
+    if (std::shared_ptr<PoolState> pool = pool_.lock(); pool && inPool) {
+        pool->forget(*this);
+    }
+}
 
 void HTTP11ClientProtocol::connectionMade() {
     Deferred<HTTP11ClientProtocol*> connected = std::move(*connected_);

@@ -360,6 +360,59 @@ TEST_P(AgentTest, IdleConnectionClosedByServerLeavesThePool) {
     EXPECT_EQ(reactor.tcpClients.size(), 2u);
 }
 
+TEST_P(AgentTest, ReusedConnectionClosedBeforeAnAnswerIsRetriedOnce) {
+    auto a = agent.request("GET", "http://h/");
+    FakeConnection c = accept(0);
+    c.receive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", GetParam());
+    (void)successResultOf(a);
+    auto get = agent.request("GET", "http://h/again");
+    ASSERT_EQ(reactor.tcpClients.size(), 1u);
+    c.lose(); // the server timed the idle connection out just then
+    ASSERT_EQ(reactor.tcpClients.size(), 2u);
+    FakeConnection fresh = accept(1);
+    EXPECT_EQ(fresh.transport->value(), "GET /again HTTP/1.1\r\nHost: h\r\n\r\n");
+    fresh.receive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", GetParam());
+    EXPECT_EQ(successResultOf(get).code, 200);
+    // Not a POST: it may have had an effect.
+    auto post =
+        agent.request("POST", "http://h/", {}, std::make_shared<web::StringBodyProducer>("x"));
+    fresh.lose();
+    EXPECT_TRUE(failureResultOf(post).check<web::ResponseNeverReceived>());
+    EXPECT_EQ(reactor.tcpClients.size(), 2u);
+}
+
+TEST_P(AgentTest, BodyBeforeDeliverBodyPausesTheConnection) {
+    auto a = agent.request("GET", "http://h/");
+    FakeConnection c = accept(0);
+    c.receive("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc", GetParam());
+    web::Response r = successResultOf(a);
+    EXPECT_EQ(c.transport->producerState(), StringTransport::ProducerState::paused);
+    auto body = web::readBody(r);
+    EXPECT_EQ(c.transport->producerState(), StringTransport::ProducerState::producing);
+    c.receive("def", GetParam());
+    EXPECT_EQ(successResultOf(body), "abcdef");
+    EXPECT_THROW(r.deliverBody(std::make_unique<Protocol>()), std::logic_error);
+}
+
+TEST_P(AgentTest, StoppingTheBodyAbortsTheConnection) {
+    struct Stopper : Protocol {
+        void dataReceived(std::string_view /*data*/) override { transport->stopProducing(); }
+        void connectionLost(const Failure& reason) override { *lost = reason; }
+        std::shared_ptr<Failure> lost = std::make_shared<Failure>();
+    };
+    auto a = agent.request("GET", "http://h/");
+    FakeConnection c = accept(0);
+    c.receive("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n", GetParam());
+    auto stopper = std::make_unique<Stopper>();
+    std::shared_ptr<Failure> lost = stopper->lost;
+    successResultOf(a).deliverBody(std::move(stopper));
+    c.receive("abc", GetParam());
+    EXPECT_TRUE(c.transport->aborted);
+    c.lose(Failure(braid::ConnectionAborted()));
+    EXPECT_TRUE(lost->check<web::ResponseFailed>());
+    EXPECT_EQ(pool->cachedConnectionCount(), 0u);
+}
+
 TEST_P(AgentTest, MalformedResponseFails) {
     auto a = agent.request("GET", "http://h/");
     FakeConnection c = accept(0);

@@ -29,6 +29,10 @@
 
 namespace braid::web {
 
+namespace client {
+struct RequestSpec;
+} // namespace client
+
 // What Agent and the agents wrapping it offer (twisted.web.iweb.IAgent).
 class IAgent {
 public:
@@ -69,6 +73,9 @@ public:
     [[nodiscard]] HTTPConnectionPool& pool() noexcept { return *pool_; }
 
 private:
+    static Deferred<Response> send(std::shared_ptr<HTTPConnectionPool> pool, IReactorTime& clock,
+                                   AgentOptions options, client::RequestSpec spec, bool mayRetry);
+
     IReactorTime& clock_;
     std::shared_ptr<HTTPConnectionPool> pool_;
     AgentOptions options_;

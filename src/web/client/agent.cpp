@@ -32,13 +32,40 @@ Deferred<Response> Agent::request(std::string_view method, std::string_view uri,
     if (options_.requestTimeout > 0) {
         spec.deadline = clock_.seconds() + options_.requestTimeout;
     }
+    return send(pool_, clock_, options_, std::move(spec), true);
+}
+
+namespace {
+
+bool idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+           method == "DELETE" || method == "TRACE";
+}
+
+} // namespace
+
+// Sends `spec` on a connection from `pool`. A kept-alive connection may have been closed
+// by the server just as it was reused: an idempotent request that got no answer on one is
+// tried once more (Twisted's _RetryingHTTP11ClientProtocol).
+Deferred<Response> Agent::send(std::shared_ptr<HTTPConnectionPool> pool, IReactorTime& clock,
+                               AgentOptions options, client::RequestSpec spec, bool mayRetry) {
     Deferred<client::HTTP11ClientProtocol*> connecting =
-        pool_->getConnection(spec.uri.host, spec.uri.port, options_.connectTimeout);
-    if (options_.requestTimeout > 0) {
-        connecting.addTimeout(options_.requestTimeout, clock_);
+        pool->getConnection(spec.uri.host, spec.uri.port, options.connectTimeout);
+    if (spec.deadline) {
+        connecting.addTimeout(*spec.deadline - clock.seconds(), clock);
     }
     return connecting.addCallback(
-        [spec = std::move(spec)](client::HTTP11ClientProtocol* c) { return c->request(spec); });
+        [pool, &clock, options, spec = std::move(spec), mayRetry](client::HTTP11ClientProtocol* c) {
+            bool retry = mayRetry && c->requestCount() > 0 && idempotent(spec.method);
+            Deferred<Response> response = c->request(spec);
+            if (retry) {
+                response.addErrback([pool, &clock, options, spec](const Failure& reason) {
+                    reason.trap<ResponseNeverReceived>();
+                    return send(pool, clock, options, spec, false);
+                });
+            }
+            return response;
+        });
 }
 
 namespace {

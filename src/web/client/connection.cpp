@@ -212,6 +212,8 @@ Deferred<Response> HTTP11ClientProtocol::request(RequestSpec spec) {
         return fail<Response>(InvalidURI("CR, LF or NUL in the request's method, path or headers"));
     }
     busy_ = true;
+    received_ = false;
+    ++requests_;
     bodyDone_ = false;
     abortReason_.reset();
     persistentRequest_ = spec.persistent;
@@ -267,6 +269,7 @@ void HTTP11ClientProtocol::dataReceived(std::string_view data) {
         abort(Failure(ParseError("data from the server while no request was pending")));
         return;
     }
+    received_ = true;
     std::size_t used = 0;
     try {
         used = parser_->feed(data);
@@ -351,7 +354,13 @@ void HTTP11ClientProtocol::connectionLost(const Failure& reason) {
         Deferred<Response> done = std::move(*response_);
         response_.reset();
         if (!done.called()) {
-            done.errback(why.check<TimeoutError>() ? why : Failure(ResponseFailed({why})));
+            if (why.check<TimeoutError>()) {
+                done.errback(why);
+            } else if (!received_) {
+                done.errback(ResponseNeverReceived({why}));
+            } else {
+                done.errback(ResponseFailed({why}));
+            }
         }
     } else if (body_) {
         std::shared_ptr<BodyStream> body = std::move(body_);

@@ -91,6 +91,8 @@ public:
     void connectionLost(const Failure& reason) override;
 
     [[nodiscard]] const PoolKey& key() const noexcept { return key_; }
+    // Requests sent on this connection so far (more than 0: it is being reused).
+    [[nodiscard]] std::size_t requestCount() const noexcept { return requests_; }
     // Set while the connection sits idle in its pool.
     DelayedCall idleTimer;
     bool inPool = false;
@@ -113,6 +115,8 @@ private:
     std::shared_ptr<BodyStream> body_;           // from the head to the end of the body
     std::unique_ptr<BodyWriter> bodyWriter_;
     bool busy_ = false;
+    bool received_ = false; // a byte of the current response came
+    std::size_t requests_ = 0;
     bool bodyDone_ = false;
     bool persistentRequest_ = false;
     std::optional<Failure> abortReason_; // why we aborted (a timeout, a bad response...)

@@ -37,6 +37,12 @@ public:
     std::vector<Failure> reasons;
 };
 
+// The connection closed before any byte of the response came.
+class ResponseNeverReceived : public ResponseFailed {
+public:
+    using ResponseFailed::ResponseFailed;
+};
+
 // The whole body was delivered.
 class ResponseDone : public ConnectionDone {
 public:

@@ -73,8 +73,9 @@ public:
     [[nodiscard]] HTTPConnectionPool& pool() noexcept { return *pool_; }
 
 private:
-    static Deferred<Response> send(std::shared_ptr<HTTPConnectionPool> pool, IReactorTime& clock,
-                                   AgentOptions options, client::RequestSpec spec, bool mayRetry);
+    static Deferred<Response> send(const std::shared_ptr<HTTPConnectionPool>& pool,
+                                   IReactorTime& clock, AgentOptions options,
+                                   client::RequestSpec spec, bool mayRetry);
 
     IReactorTime& clock_;
     std::shared_ptr<HTTPConnectionPool> pool_;
@@ -96,7 +97,7 @@ public:
                                std::shared_ptr<IBodyProducer> bodyProducer = nullptr) override;
 
 private:
-    Deferred<Response> follow(std::string method, URI uri, client::Headers headers,
+    Deferred<Response> follow(std::string method, const URI& uri, client::Headers headers,
                               std::shared_ptr<IBodyProducer> body, int redirects);
 
     IAgent& agent_;

@@ -47,7 +47,7 @@ bool idempotent(std::string_view method) {
 // Sends `spec` on a connection from `pool`. A kept-alive connection may have been closed
 // by the server just as it was reused: an idempotent request that got no answer on one is
 // tried once more (Twisted's _RetryingHTTP11ClientProtocol).
-Deferred<Response> Agent::send(std::shared_ptr<HTTPConnectionPool> pool, IReactorTime& clock,
+Deferred<Response> Agent::send(const std::shared_ptr<HTTPConnectionPool>& pool, IReactorTime& clock,
                                AgentOptions options, client::RequestSpec spec, bool mayRetry) {
     Deferred<client::HTTP11ClientProtocol*> connecting =
         pool->getConnection(spec.uri.host, spec.uri.port, options.connectTimeout);
@@ -93,7 +93,8 @@ Deferred<Response> RedirectAgent::request(std::string_view method, std::string_v
     return follow(std::string(method), parsed, std::move(headers), std::move(bodyProducer), 0);
 }
 
-Deferred<Response> RedirectAgent::follow(std::string method, URI uri, client::Headers headers,
+Deferred<Response> RedirectAgent::follow(std::string method, const URI& uri,
+                                         client::Headers headers,
                                          std::shared_ptr<IBodyProducer> body, int redirects) {
     Deferred<Response> response = agent_.request(method, uri.toString(), headers, body);
     return response.addCallback(
@@ -134,7 +135,7 @@ Deferred<Response> RedirectAgent::follow(std::string method, URI uri, client::He
 }
 
 Deferred<std::string> getPage(IAgent& agent, std::string_view url) {
-    return agent.request("GET", url).addCallback([](Response r) -> Deferred<std::string> {
+    return agent.request("GET", url).addCallback([](const Response& r) -> Deferred<std::string> {
         if (r.code >= 200 && r.code < 300) {
             return readBody(r);
         }

@@ -3,6 +3,8 @@
 #include <braid/web/client/errors.hpp>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <stdexcept>
 
 namespace braid::web::client {
@@ -155,10 +157,11 @@ public:
         if (!chunked) {
             transport_.write(data);
         } else if (!data.empty()) {
-            char size[20];
-            int length = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-            std::string_view pieces[] = {std::string_view(size, static_cast<std::size_t>(length)),
-                                         data, "\r\n"};
+            std::array<char, 20> size{};
+            char* end = std::to_chars(size.data(), size.data() + size.size(), data.size(), 16).ptr;
+            std::string_view pieces[] = {
+                std::string_view(size.data(), static_cast<std::size_t>(end - size.data())), "\r\n",
+                data, "\r\n"};
             transport_.writeSequence(pieces);
         }
     }
@@ -293,7 +296,7 @@ void HTTP11ClientProtocol::headReceived(ResponseHead head) {
     if (parser_->bodyMode() == Mode::none) {
         response.length = 0;
     } else if (parser_->bodyMode() == Mode::length) {
-        response.length = std::stoull(*response.headers.getFirst("Content-Length"));
+        response.length = parser_->contentLength();
     }
     body_ = std::make_shared<BodyStream>(*transport);
     response.body = body_;
@@ -372,9 +375,11 @@ void HTTP11ClientProtocol::connectionLost(const Failure& reason) {
                 why = Failure(ResponseFailed({why, Failure::current()}));
             }
         }
-        body->finish(bodyDone_                     ? Failure(PotentialDataLoss())
-                     : why.check<ResponseFailed>() ? why
-                                                   : Failure(ResponseFailed({why})));
+        if (bodyDone_) {
+            body->finish(Failure(PotentialDataLoss()));
+        } else {
+            body->finish(why.check<ResponseFailed>() ? why : Failure(ResponseFailed({why})));
+        }
     }
 }
 

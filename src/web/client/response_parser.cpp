@@ -27,7 +27,7 @@ bool isDigit(char c) {
 
 // A Content-Length value: digits only; several equal values (repeated fields or a
 // comma list) count as one, different ones are an error (RFC 9112 6.3).
-std::uint64_t contentLength(const Headers& headers) {
+std::uint64_t parseContentLength(const Headers& headers) {
     std::optional<std::uint64_t> length;
     for (const std::string& value : headers.getRawHeaders("Content-Length")) {
         std::string_view rest = value;
@@ -36,9 +36,8 @@ std::uint64_t contentLength(const Headers& headers) {
             std::string_view item = trim(rest.substr(0, comma));
             std::uint64_t n = 0;
             auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), n);
-            if (item.empty() || !std::all_of(item.begin(), item.end(), isDigit) ||
-                error != std::errc{} || end != item.data() + item.size() ||
-                (length && *length != n)) {
+            if (item.empty() || !std::ranges::all_of(item, isDigit) || error != std::errc{} ||
+                end != item.data() + item.size() || (length && *length != n)) {
                 throw ParseError("bad Content-Length: " + value);
             }
             length = n;
@@ -154,7 +153,7 @@ void ResponseParser::headerLineReceived(std::string_view line) {
     std::string_view name = line.substr(0, colon);
     // No obsolete line folding, no space before the colon (RFC 9112 5.1, 5.2).
     if (colon == std::string_view::npos || name.empty() ||
-        !std::all_of(name.begin(), name.end(), isTokenChar)) {
+        !std::ranges::all_of(name, isTokenChar)) {
         throw ParseError("bad header line: " + std::string(line.substr(0, 80)));
     }
     head_.headers.addRawHeader(name, trim(line.substr(colon + 1)));
@@ -195,7 +194,7 @@ void ResponseParser::chooseBodyMode() {
         // With Content-Length as well, someone is confused: do not reuse the connection.
         persistent_ = persistent_ && chunked && !headers.hasHeader("Content-Length");
     } else if (headers.hasHeader("Content-Length")) {
-        remaining_ = contentLength(headers);
+        remaining_ = contentLength_ = parseContentLength(headers);
         bodyMode_ = remaining_ == 0 ? BodyMode::none : BodyMode::length;
         state_ = State::body;
     } else {

@@ -32,10 +32,11 @@ struct ResponseHead {
 };
 
 struct ParserLimits {
-    std::size_t maxLineLength = 8 * 1024;   // the status line, one header, a chunk-size line
-    std::size_t maxHeaderBytes = 64 * 1024; // all the headers (or trailers) together
-    std::size_t maxHeaders = 100;           // number of header (or trailer) fields
-    std::size_t maxInterimResponses = 10;   // 1xx responses skipped before the real one
+    std::size_t maxLineLength =
+        std::size_t{8} * 1024; // the status line, one header, a chunk-size line
+    std::size_t maxHeaderBytes = std::size_t{64} * 1024; // all the headers (or trailers) together
+    std::size_t maxHeaders = 100;                        // number of header (or trailer) fields
+    std::size_t maxInterimResponses = 10; // 1xx responses skipped before the real one
 };
 
 class ResponseParser {
@@ -67,6 +68,8 @@ public:
     // Known once the head is in: whether the connection may carry another request.
     [[nodiscard]] bool persistent() const noexcept { return persistent_; }
     [[nodiscard]] BodyMode bodyMode() const noexcept { return bodyMode_; }
+    // The Content-Length of a BodyMode::length body.
+    [[nodiscard]] std::uint64_t contentLength() const noexcept { return contentLength_; }
 
 private:
     enum class State : std::uint8_t {
@@ -104,6 +107,7 @@ private:
     std::size_t headerBytes_ = 0;
     std::size_t headerCount_ = 0;
     std::size_t interimResponses_ = 0;
+    std::uint64_t contentLength_ = 0;
     std::uint64_t remaining_ = 0; // of the Content-Length body or of the current chunk
 };
 

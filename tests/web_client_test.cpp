@@ -466,6 +466,24 @@ TEST(WebAgentTest, SchemesAndBadURLs) {
     EXPECT_TRUE(reactor.tcpClients.size() == 1u);
 }
 
+TEST(WebAgentTest, CancelWhileConnectingAndWhileWaiting) {
+    MemoryReactor reactor;
+    web::Agent agent(reactor);
+    auto connecting = agent.request("GET", "http://h/");
+    connecting.cancel();
+    EXPECT_TRUE(failureResultOf(connecting).check<braid::CancelledError>());
+    EXPECT_TRUE(reactor.tcpClients[0].connector->stoppedConnecting);
+
+    auto waiting = agent.request("GET", "http://h/");
+    FakeConnection c{reactor.tcpClients[1].factory->buildProtocol(Address()),
+                     std::make_unique<StringTransport>(reactor)};
+    c.protocol->makeConnection(*c.transport);
+    waiting.cancel();
+    EXPECT_TRUE(c.transport->aborted);
+    c.lose(Failure(braid::ConnectionAborted()));
+    EXPECT_TRUE(failureResultOf(waiting).check<braid::CancelledError>());
+}
+
 TEST(WebAgentTest, TimeoutWhileConnecting) {
     MemoryReactor reactor;
     web::Agent agent(reactor, nullptr, {.connectTimeout = 30, .requestTimeout = 5});

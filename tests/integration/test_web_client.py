@@ -134,6 +134,28 @@ class AgainstStaticServers(unittest.TestCase):
             self.assertTrue(lines[1].startswith("200 1000000 0123456789"), port)
             self.assertTrue(lines[2].startswith("404 "), port)
 
+    def test_ipv6_literal(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+                port = s.getsockname()[1]
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        server = ServerProcess([PYTHON, "-m", "http.server", str(port), "--bind", "::1"],
+                               cwd=self.directory.name)
+        try:
+            end = time.monotonic() + 15
+            while True:
+                try:
+                    socket.create_connection(("::1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    self.assertLess(time.monotonic(), end, "http.server on ::1 did not start")
+                    time.sleep(0.05)
+            self.assertEqual(fetch("GET", f"http://[::1]:{port}/b.txt", "-")[0], "200 7 page b\\n")
+        finally:
+            server.stop()
+
     def test_blocking_input_seed(self):
         """Seed 001: several getPage downloads at once, one bad URL."""
         urls = [f"http://127.0.0.1:{self.twisted_port}/a.txt",

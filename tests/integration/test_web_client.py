@@ -1,0 +1,177 @@
+"""Integration tests: braid's web client (tests/integration/web_fetch.cpp and
+examples/blocking_input.cpp) against Twisted's web server (web_server.py, and
+`twisted web --path`) and Python's http.server, over loopback. No internet needed.
+
+Run by ctest as: /usr/bin/python3 test_web_client.py <web_fetch> <blocking_input>
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BLOCKING_INPUT = sys.argv.pop(2) if len(sys.argv) > 2 else "build/debug-asan/examples/blocking_input"
+WEB_FETCH = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/tests/integration/web_fetch"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-twisted
+TIMEOUT = 30
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, deadline=15.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+class ServerProcess:
+    """A server started for one test class and always stopped after it."""
+
+    def __init__(self, argv, cwd=None):
+        self.process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait(timeout=TIMEOUT)
+        self.process.stdout.close()
+
+
+def fetch(*args):
+    result = subprocess.run([WEB_FETCH, *args], capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+class AgainstTwistedWeb(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ServerProcess([PYTHON, os.path.join(HERE, "web_server.py"), "200"])
+        cls.port = int(cls.server.process.stdout.readline())
+        cls.base = f"http://127.0.0.1:{cls.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_bodies_methods_and_redirects(self):
+        b = self.base
+        lines = fetch("GET", f"{b}/hello", "-", "GET", f"{b}/chunked", "-",
+                      "POST", f"{b}/echo", "posted data", "PUT", f"{b}/echo", "x" * 100000,
+                      "GET", f"{b}/redirect", "-", "POST", f"{b}/see", "form",
+                      "HEAD", f"{b}/hello", "-", "GET", f"{b}/missing", "-")
+        self.assertEqual(lines[0], "200 18 hello from twisted")
+        self.assertEqual(lines[1], "200 20 chunk one, chunk two")
+        self.assertEqual(lines[2], "200 11 posted data")
+        self.assertTrue(lines[3].startswith("200 100000 xxx"))
+        self.assertEqual(lines[4], "200 18 hello from twisted")
+        self.assertEqual(lines[5], "200 18 hello from twisted")
+        self.assertEqual(lines[6], "200 0 ")
+        self.assertTrue(lines[7].startswith("404 "))
+        # A redirect is followed before its body is drained, so it may take a second connection.
+        self.assertIn(lines[8], ("cached 1", "cached 2"))
+
+    def test_keep_alive_reuses_the_connection(self):
+        lines = fetch(*(["GET", f"{self.base}/port", "-"] * 3))
+        ports = {line.split()[2] for line in lines[:3]}
+        self.assertEqual(len(ports), 1, lines)
+
+    def test_timeout_and_connect_failures(self):
+        lines = fetch("--timeout", "0.5", "GET", f"{self.base}/slow", "-",
+                      "GET", f"http://127.0.0.1:{free_port()}/", "-",
+                      "GET", "https://127.0.0.1/", "-",
+                      "GET", "http://no-such-host.invalid/", "-")
+        self.assertTrue(lines[0].startswith("FAIL braid::TimeoutError"), lines)
+        self.assertTrue(lines[1].startswith("FAIL braid::ConnectionRefusedError"), lines)
+        self.assertIn("TLS not supported yet", lines[2])
+        self.assertTrue(lines[3].startswith("FAIL braid::DNSLookupError"), lines)
+
+
+class AgainstStaticServers(unittest.TestCase):
+    """Files served by `twisted web --path` and by `python3 -m http.server`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.TemporaryDirectory()
+        for name, content in [("a.txt", "page a\n"), ("b.txt", "page b\n"),
+                              ("big.bin", "0123456789" * 100000)]:
+            with open(os.path.join(cls.directory.name, name), "w") as f:
+                f.write(content)
+        cls.twisted_port = free_port()
+        cls.twisted = ServerProcess([PYTHON, "-m", "twisted", "web", "--listen",
+                                     f"tcp:{cls.twisted_port}:interface=127.0.0.1",
+                                     "--path", cls.directory.name])
+        cls.python_port = free_port()
+        cls.python = ServerProcess([PYTHON, "-m", "http.server", str(cls.python_port),
+                                    "--bind", "127.0.0.1"], cwd=cls.directory.name)
+        wait_for_port(cls.twisted_port)
+        wait_for_port(cls.python_port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.twisted.stop()
+        cls.python.stop()
+        cls.directory.cleanup()
+
+    def test_static_files(self):
+        for port in (self.twisted_port, self.python_port):
+            base = f"http://127.0.0.1:{port}"
+            lines = fetch("GET", f"{base}/a.txt", "-", "GET", f"{base}/big.bin", "-",
+                          "GET", f"{base}/nope", "-")
+            self.assertEqual(lines[0], "200 7 page a\\n", port)
+            self.assertTrue(lines[1].startswith("200 1000000 0123456789"), port)
+            self.assertTrue(lines[2].startswith("404 "), port)
+
+    def test_ipv6_literal(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+                port = s.getsockname()[1]
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        server = ServerProcess([PYTHON, "-m", "http.server", str(port), "--bind", "::1"],
+                               cwd=self.directory.name)
+        try:
+            end = time.monotonic() + 15
+            while True:
+                try:
+                    socket.create_connection(("::1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    self.assertLess(time.monotonic(), end, "http.server on ::1 did not start")
+                    time.sleep(0.05)
+            self.assertEqual(fetch("GET", f"http://[::1]:{port}/b.txt", "-")[0], "200 7 page b\\n")
+        finally:
+            server.stop()
+
+    def test_blocking_input_seed(self):
+        """Seed 001: several getPage downloads at once, one bad URL."""
+        urls = [f"http://127.0.0.1:{self.twisted_port}/a.txt",
+                f"http://127.0.0.1:{self.python_port}/b.txt",
+                f"http://127.0.0.1:{self.twisted_port}/big.bin",
+                "a_bad_url"]
+        result = subprocess.run([BLOCKING_INPUT, *urls], capture_output=True, text=True,
+                                timeout=TIMEOUT)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(sorted(lines), sorted(
+            [f"Successfully downloaded `{url}`." for url in urls[:3]] +
+            ["Failed to download `a_bad_url`."]))
+        # The bad URL fails at once, before any download completes.
+        self.assertEqual(lines[0], "Failed to download `a_bad_url`.")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

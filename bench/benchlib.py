@@ -197,7 +197,8 @@ def with_server(name, argv, prefix, logdir, failures, measure, prepare=None):
 def has_subcommand(argv):
     """For a runner command (`braid memcached ...`): whether `braid --help` lists the
     subcommand; true for other commands, which are not checked."""
-    if len(argv) < 2 or argv[1].startswith("-") or "{" in argv[1]:
+    if (os.path.basename(argv[0]) != "braid" or len(argv) < 2 or argv[1].startswith("-")
+            or "{" in argv[1]):
         return True
     try:
         status, out, _ = run_bounded([argv[0], "--help"], timeout=10)

@@ -24,7 +24,7 @@ Each server serves DIR/root/ (generated here): hello.txt ("Hello, world!", 13 by
 1MiB.bin (1 MiB of pseudo-random bytes). nginx is Debian's, one worker, access log off
 (bench/nginx/nginx.conf); Twisted is twisted.web.static.File (bench/peers/twisted_web.py);
 braid is `braid web --path`, or what --braid says. Each run starts a fresh server on a free
-loopback port, checks that GET of each file answers 200 with exactly the file's bytes, runs
+loopback port, checks that GET of the test's file answers 200 with exactly its bytes, runs
 wrk for the warm-up, then wrk for T seconds with one thread and N keep-alive connections
 (bench/wrk/report.lua prints its figures as JSON), reading the server's utime+stime (its
 threads and its child processes: nginx's worker) from /proc at the edges of that run. Any
@@ -126,20 +126,18 @@ def server_commands(args, root):
 # --- runs --------------------------------------------------------------------------------
 
 
-def check_responses(server, contents):
-    """GET of each file must answer 200 with exactly its bytes, on one keep-alive
-    connection."""
+def check_response(server, name, data):
+    """GET /name must answer 200 with exactly data."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        for name, data in contents.items():
-            conn.request("GET", "/" + name)
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 200 or body != data:
-                raise RuntimeError(f"{server.name}: GET /{name} answered {response.status} with "
-                                   f"{len(body)} bytes, not 200 with the file's {len(data)}")
+        conn.request("GET", "/" + name)
+        response = conn.getresponse()
+        body = response.read()
     finally:
         conn.close()
+    if response.status != 200 or body != data:
+        raise RuntimeError(f"{server.name}: GET /{name} answered {response.status} with "
+                           f"{len(body)} bytes, not 200 with the file's {len(data)}")
 
 
 def wrk(args, server, path, seconds, client_cpu):
@@ -166,8 +164,9 @@ def wrk(args, server, path, seconds, client_cpu):
 
 def run_test(args, server, test, contents, client_cpu):
     """Warm-up, then the measured wrk run; returns the row's figures."""
-    check_responses(server, contents)
-    path = "/" + TESTS[test][0]
+    name = TESTS[test][0]
+    check_response(server, name, contents[name])
+    path = "/" + name
     if args.warmup > 0:
         wrk(args, server, path, args.warmup, client_cpu)
     cpu0 = server.tree_cpu_seconds()
@@ -176,7 +175,7 @@ def run_test(args, server, test, contents, client_cpu):
     n, wall = figures["requests"], figures["duration_us"] / 1e6
     if n == 0:
         raise RuntimeError(f"{server.name} {path}: no request completed")
-    body = len(contents[TESTS[test][0]])
+    body = len(contents[name])
     if figures["bytes"] < n * body:
         raise RuntimeError(f"{server.name} {path}: {figures['bytes']} bytes read for {n} "
                            f"responses of {body}-byte bodies")

@@ -294,6 +294,6 @@ def fmt(v, digits=0):
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def cpu_range(r):
+def cpu_range(r, digits=3):
     lo_hi = r.get("cpu_range")
-    return f" ({lo_hi[0]:.3f}–{lo_hi[1]:.3f})" if lo_hi else ""
+    return f" ({lo_hi[0]:.{digits}f}–{lo_hi[1]:.{digits}f})" if lo_hi else ""

@@ -7,7 +7,8 @@ Usage (normally through ./dev, which builds braid's runner first):
     /usr/bin/python3 bench/web_bench.py [options]   run only
 
 Options:
-    --seconds T         measured seconds per run (default 10), after --warmup (default 1)
+    --seconds T         measured seconds per run (default 10), after --warmup (default 1);
+                        wrk rounds both to whole seconds (at least 1)
     --servers a,b       subset of: braid, nginx, twisted
     --tests a,b         subset of: hello (13 bytes), file (1 MiB)
     --connections N     keep-alive connections (default 50)
@@ -141,10 +142,12 @@ def check_response(server, name, data):
 
 
 def wrk(args, server, path, seconds, client_cpu):
-    """Runs wrk for seconds; returns its JSON figures and its CPU seconds."""
+    """Runs wrk for seconds (whole seconds: wrk takes no fractions); returns its JSON figures
+    and its CPU seconds."""
     label = f"{server.name} {path}"
+    seconds = max(1, round(seconds))
     cmd = pinned(client_cpu, args.realtime) + [
-        WRK, "-t", "1", "-c", str(args.connections), "-d", f"{seconds:g}s", "--timeout", "10s",
+        WRK, "-t", "1", "-c", str(args.connections), "-d", f"{seconds}s", "--timeout", "10s",
         "-s", os.path.join(ROOT, "bench/wrk/report.lua"),
         f"http://127.0.0.1:{server.port}{path}"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -226,7 +229,7 @@ def print_table(args, results, ref_name):
             rate, cpu = ratios(r, results.get((test, ref_name)))
             print(f"| {label} | {name} | {fmt(r['req_per_s'])} | {fmt(r['lat_us']['p50'])} "
                   f"| {fmt(r['lat_us']['p99'])} | {fmt(r['server_cpu_us_per_req'], 2)}"
-                  f"{cpu_range(r)} | {fmt(r['server_cpu_util'] * 100)} "
+                  f"{cpu_range(r, 2)} | {fmt(r['server_cpu_util'] * 100)} "
                   f"| {fmt(r['client_cpu_util'] * 100)} | {fmt(rate, 2)} | {fmt(cpu, 2)} |")
 
 

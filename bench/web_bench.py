@@ -91,8 +91,8 @@ def make_root(build):
 
 
 def nginx_command(build, root):
-    """nginx's command line with {port} in it, and the prepare(port) that writes its config
-    for that port from bench/nginx/nginx.conf."""
+    """nginx's command line, and the prepare(port) that writes its config for that port
+    from bench/nginx/nginx.conf."""
     prefix = os.path.join(build, "nginx")
     for sub in ("logs", "tmp"):
         os.makedirs(os.path.join(prefix, sub), exist_ok=True)
@@ -101,10 +101,10 @@ def nginx_command(build, root):
     user = "user root;" if os.geteuid() == 0 else ""
     template = template.replace("{user}", user).replace("{prefix}", prefix)
     template = template.replace("{root}", root)
-    conf = os.path.join(prefix, "nginx-{port}.conf")
+    conf = os.path.join(prefix, "nginx.conf")
 
-    def prepare(port):
-        with open(conf.replace("{port}", str(port)), "w") as f:
+    def prepare(port):  # the runs are one after another: one config file will do
+        with open(conf, "w") as f:
             f.write(template.replace("{port}", str(port)))
 
     return [NGINX, "-p", prefix, "-e", os.path.join(prefix, "logs/nginx-error.log"), "-c", conf,
@@ -112,7 +112,7 @@ def nginx_command(build, root):
 
 
 def server_commands(args, root):
-    """name -> the command as a list with {port} in it; nginx's prepare(port)."""
+    """name -> the command as a list ({port} in it, but for nginx); nginx's prepare(port)."""
     nginx, prepare = nginx_command(args.build, root)
     braid = [a.replace("{root}", root) for a in shlex.split(args.braid)]
     braid[0] = os.path.join(ROOT, braid[0])

@@ -1,10 +1,12 @@
-"""What the load-test drivers share (bench/echo_bench.py, bench/memcache_bench.py): starting
-pinned servers on free ports and stopping them whatever happens, bounded runs of the load
-generators, medians of repeated runs, number formatting."""
+"""What the load-test drivers share (bench/echo_bench.py, bench/memcache_bench.py,
+bench/web_bench.py): starting pinned servers on free ports and stopping them whatever
+happens, bounded runs of the load generators, whether braid's runner has a subcommand,
+medians of repeated runs, number formatting."""
 
 import atexit
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -44,13 +46,23 @@ def pinned(cpus, realtime):
     return (["chrt", "-f", "10"] if realtime else []) + ["taskset", "-c", cpu_list]
 
 
+def proc_stat_cpu(pid):
+    """(utime + stime in seconds, parent pid) of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[1])
+
+
 class Server:
     """A server started with prefix + argv ({port} in argv replaced by a free port), its
-    output in logdir/name.log, once it accepts connections."""
+    output in logdir/name.log, once it accepts connections. prepare(port), when given, runs
+    first (nginx's config file takes the port)."""
 
-    def __init__(self, name, argv, prefix, logdir):
+    def __init__(self, name, argv, prefix, logdir, prepare=None):
         self.name, self.argv = name, argv
         self.port = free_port()
+        if prepare:
+            prepare(self.port)
         self.logpath = os.path.join(logdir, f"{name}.log")
         cmd = prefix + [a.replace("{port}", str(self.port)) for a in argv]
         with open(self.logpath, "w") as logfile:
@@ -93,9 +105,20 @@ class Server:
 
     def cpu_seconds(self):
         """utime + stime of all its threads, from /proc/PID/stat."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return proc_stat_cpu(self.pid)[0]
+
+    def tree_cpu_seconds(self):
+        """cpu_seconds() plus that of its child processes (nginx's workers)."""
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    cpu, ppid = proc_stat_cpu(int(entry))
+                except (OSError, IndexError, ValueError):
+                    continue  # gone meanwhile
+                if ppid == self.pid:
+                    total += cpu
+        return total + self.cpu_seconds()
 
     def open_fds(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
@@ -155,12 +178,12 @@ def run_loadgen(cmd, server, label, timeout):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def with_server(name, argv, prefix, logdir, failures, measure):
-    """Starts the server, returns measure(server) and stops it; on failure logs it, adds it
-    to failures and returns None."""
+def with_server(name, argv, prefix, logdir, failures, measure, prepare=None):
+    """Starts the server (Server's prepare), returns measure(server) and stops it; on
+    failure logs it, adds it to failures and returns None."""
     server = None
     try:
-        server = Server(name, argv, prefix, logdir)
+        server = Server(name, argv, prefix, logdir, prepare)
         return measure(server)
     except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
         log(f"  FAILED: {e}")
@@ -169,6 +192,34 @@ def with_server(name, argv, prefix, logdir, failures, measure):
     finally:
         if server:
             server.stop()
+
+
+def has_subcommand(argv):
+    """For a runner command (`braid memcached ...`): whether `braid --help` lists the
+    subcommand; true for other commands, which are not checked."""
+    if (os.path.basename(argv[0]) != "braid" or len(argv) < 2 or argv[1].startswith("-")
+            or "{" in argv[1]):
+        return True
+    try:
+        status, out, _ = run_bounded([argv[0], "--help"], timeout=10)
+    except RuntimeError:
+        return False
+    return status == 0 and re.search(rf"^\s+{re.escape(argv[1])}\b", out, re.M) is not None
+
+
+def braid_ready(argv, peers):
+    """Whether braid's server command (argv[0] absolute) can run: its program exists and,
+    for the runner, has the subcommand; if not, says "braid: not built yet" and that the
+    run measures peers alone."""
+    if not os.access(argv[0], os.X_OK):
+        log(f"braid: not built yet ({argv[0]} missing); measuring {peers} alone. "
+            "Build it with ./dev build release, or point --braid at it.")
+        return False
+    if not has_subcommand(argv):
+        log(f"braid: not built yet ({argv[0]} has no `{argv[1]}` subcommand); measuring "
+            f"{peers} alone.")
+        return False
+    return True
 
 
 def add_run_options(ap, build_default="build/bench-echo"):
@@ -243,6 +294,6 @@ def fmt(v, digits=0):
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def cpu_range(r):
+def cpu_range(r, digits=3):
     lo_hi = r.get("cpu_range")
-    return f" ({lo_hi[0]:.3f}–{lo_hi[1]:.3f})" if lo_hi else ""
+    return f" ({lo_hi[0]:.{digits}f}–{lo_hi[1]:.{digits}f})" if lo_hi else ""

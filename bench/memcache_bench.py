@@ -55,9 +55,9 @@ import shlex
 import sys
 import tempfile
 
-from benchlib import (ROOT, add_run_options, check_run_options, cpu_range, finish, fmt, log,
-                      median_result, pinned, run_bounded, run_loadgen, stop_servers_on_exit,
-                      with_server)
+from benchlib import (ROOT, add_run_options, braid_ready, check_run_options, cpu_range, finish,
+                      fmt, log, median_result, pinned, run_bounded, run_loadgen,
+                      stop_servers_on_exit, with_server)
 
 DEFAULT_SCENARIOS = [(0.9, 1), (0.0, 1), (0.9, 16), (0.0, 16)]
 SERVER_NAMES = ["memcached", "braid"]  # the reference first
@@ -271,27 +271,9 @@ def server_commands(args):
     braid = shlex.split(args.braid)
     braid[0] = os.path.join(ROOT, braid[0])
     cmds = {"memcached": memcached, "braid": braid}
-    if "braid" in args.servers and not os.access(braid[0], os.X_OK):
-        log(f"braid: not built yet ({braid[0]} missing); measuring memcached alone. "
-            "Build it with ./dev build release, or point --braid at it.")
-        del cmds["braid"]
-    elif "braid" in args.servers and not has_subcommand(braid):
-        log(f"braid: not built yet ({braid[0]} has no `{braid[1]}` subcommand); measuring "
-            "memcached alone.")
+    if "braid" in args.servers and not braid_ready(braid, "memcached"):
         del cmds["braid"]
     return {name: cmds[name] for name in args.servers if name in cmds}
-
-
-def has_subcommand(argv):
-    """For a runner command (`braid memcached ...`): whether `braid --help` lists the
-    subcommand; true for other commands, which are not checked."""
-    if len(argv) < 2 or argv[1].startswith("-") or "{" in argv[1]:
-        return True
-    try:
-        status, out, _ = run_bounded([argv[0], "--help"], timeout=10)
-    except RuntimeError:
-        return False
-    return status == 0 and re.search(rf"^\s+{re.escape(argv[1])}\b", out, re.M) is not None
 
 
 def with_threads(argv, t):

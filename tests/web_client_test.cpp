@@ -2,6 +2,7 @@
 // against canned server bytes delivered whole, a byte at a time and in random chunks.
 #include <braid/error.hpp>
 #include <braid/testing/deferred.hpp>
+#include <braid/testing/loopback.hpp>
 #include <braid/testing/memory_reactor.hpp>
 #include <braid/testing/string_transport.hpp>
 #include <braid/web/agent.hpp>
@@ -520,6 +521,66 @@ TEST(WebAgentTest, TimeoutWaitingForTheResponseAndTheBody) {
     ASSERT_TRUE(failure.check<web::ResponseFailed>());
     EXPECT_TRUE(failure.value<web::ResponseFailed>()->reasons.at(0).check<TimeoutError>());
 }
+
+// ---- Agent over a Loopback: real transport semantics (buffering, closes) ---------------
+
+// Answers each request (once its head is in) with the next canned response; closes
+// after the last one.
+struct CannedServer : Protocol {
+    explicit CannedServer(std::vector<std::string> responses) : responses(std::move(responses)) {}
+    void dataReceived(std::string_view data) override {
+        received.append(data);
+        std::size_t end = 0;
+        while ((end = received.find("\r\n\r\n")) != std::string::npos) {
+            requests.push_back(received.substr(0, end));
+            received.erase(0, end + 4);
+            transport->write(responses.at(requests.size() - 1));
+            if (requests.size() == responses.size()) {
+                transport->loseConnection();
+            }
+        }
+    }
+    std::vector<std::string> responses;
+    std::vector<std::string> requests;
+    std::string received;
+};
+
+class AgentLoopbackTest : public ::testing::TestWithParam<braid::testing::Delivery> {};
+
+TEST_P(AgentLoopbackTest, ThreeResponsesOnOneKeptAliveConnection) {
+    MemoryReactor reactor;
+    auto pool = std::make_shared<web::HTTPConnectionPool>(reactor);
+    web::Agent agent(reactor, pool);
+    auto first = agent.request("GET", "http://h/1");
+    auto serverFactory = braid::Factory::forProtocol<CannedServer>(std::vector<std::string>{
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nsecond\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthird, until the end"});
+    braid::testing::Loopback<Protocol, CannedServer> loop(
+        *reactor.tcpClients.at(0).factory, *serverFactory,
+        {.delivery = GetParam(), .seed = 7, .maxChunk = 5, .clock = &reactor});
+    // Body bytes that come before anyone reads them pause the connection until readBody.
+    auto bodyOf = [&loop](braid::Deferred<web::Response>& response) {
+        loop.pump();
+        auto body = web::readBody(successResultOf(response));
+        loop.pump();
+        return successResultOf(body);
+    };
+    EXPECT_EQ(bodyOf(first), "first");
+    auto second = agent.request("GET", "http://h/2");
+    EXPECT_EQ(bodyOf(second), "second");
+    auto third = agent.request("GET", "http://h/3");
+    EXPECT_EQ(bodyOf(third), "third, until the end");
+    EXPECT_EQ(reactor.tcpClients.size(), 1u);
+    ASSERT_EQ(loop.server().requests.size(), 3u);
+    EXPECT_EQ(loop.server().requests[2], "GET /3 HTTP/1.1\r\nHost: h");
+    EXPECT_EQ(pool->cachedConnectionCount(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Deliveries, AgentLoopbackTest,
+                         ::testing::Values(braid::testing::Delivery::allAtOnce,
+                                           braid::testing::Delivery::oneByteAtATime,
+                                           braid::testing::Delivery::randomChunks));
 
 // ---- RedirectAgent and getPage -------------------------------------------------------
 

@@ -141,10 +141,16 @@ class Server:
 
 
 def kill_all():
+    """SIGTERM first, so that a server with worker processes (nginx) stops them too; SIGKILL
+    for what does not exit within 2 s."""
     for proc in list(running):
         try:
-            proc.kill()
-            proc.wait(timeout=3)
+            proc.terminate()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=3)
         except Exception:  # best effort at exit
             pass
         running.remove(proc)

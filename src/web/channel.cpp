@@ -226,7 +226,7 @@ void HTTPChannel::resetMessage() {
     errorStatus_ = 0;
 }
 
-void HTTPChannel::processRequest(std::shared_ptr<Request> request) {
+void HTTPChannel::processRequest(const std::shared_ptr<Request>& request) {
     queue_.push_back(request);
     if (!request->persistent_) {
         stopParsing_ = true; // whatever follows is not read

@@ -38,7 +38,7 @@ private:
     friend struct ParserCallbacks;
 
     void parse(std::string_view data);
-    void processRequest(std::shared_ptr<Request> request);
+    void processRequest(const std::shared_ptr<Request>& request);
     // Answers with `status` (after the requests before) and closes.
     void fail(int status);
     void advanceQueue();

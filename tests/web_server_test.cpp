@@ -460,6 +460,38 @@ TEST_P(WebServerTest, ProducersArePacedByThePipeline) {
     EXPECT_EQ(transport->producer(), nullptr);
 }
 
+class Puller : public IPullProducer {
+public:
+    void resumeProducing() override {}
+    void stopProducing() override { stopped = true; }
+    bool stopped = false;
+};
+
+TEST_P(WebServerTest, PullProducersWaitTheirTurn) {
+    send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+    Puller first;
+    Puller second;
+    later->requests.at(0)->registerProducer(first);
+    later->requests.at(1)->registerProducer(second);
+    EXPECT_EQ(transport->producer(), &first);
+    EXPECT_FALSE(transport->streaming());
+    later->requests.at(0)->finish();
+    EXPECT_EQ(transport->producer(), &second);
+    disconnect(Failure(ConnectionLost()));
+    EXPECT_FALSE(first.stopped); // finished: unregistered before
+}
+
+TEST_P(WebServerTest, ProducersOfQueuedRequestsStopWithTheConnection) {
+    send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+    Puller second;
+    later->requests.at(1)->registerProducer(second);
+    disconnect(Failure(ConnectionLost()));
+    EXPECT_TRUE(second.stopped);
+    Puller late;
+    later->requests.at(0)->registerProducer(late);
+    EXPECT_TRUE(late.stopped);
+}
+
 TEST_P(WebServerTest, TooManyPipelinedRequestsPauseReading) {
     std::string request = "GET /later HTTP/1.1\r\nHost: x\r\n\r\n";
     std::string all;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -113,7 +114,7 @@ std::shared_ptr<Resource> tree(const std::shared_ptr<Later>& later) {
     return root;
 }
 
-enum class Delivery { whole, bytes, random };
+enum class Delivery : std::uint8_t { whole, bytes, random };
 
 // A Site on a StringTransport and a fake clock.
 class WebServerTest : public ::testing::TestWithParam<Delivery> {

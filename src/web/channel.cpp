@@ -139,7 +139,7 @@ void HTTPChannel::parse(std::string_view data) {
             data.remove_prefix(
                 static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data.data()));
             llhttp_resume(&parser_);
-            processRequest(std::move(completed_));
+            processRequest(std::exchange(completed_, nullptr));
             continue;
         }
         if (error == HPE_PAUSED_UPGRADE) {

@@ -267,8 +267,13 @@ bool HTTPChannel::isHead(const Request& request) const noexcept {
     return !queue_.empty() && queue_.front().get() == &request;
 }
 
-double HTTPChannel::now() const {
-    return site_->wallClock();
+const std::string& HTTPChannel::date() {
+    double now = site_->wallClock();
+    if (dateText_.empty() || static_cast<std::int64_t>(now) != dateSecond_) {
+        dateSecond_ = static_cast<std::int64_t>(now);
+        dateText_ = httpDate(now);
+    }
+    return dateText_;
 }
 
 void HTTPChannel::requestDone(Request& request) {

@@ -173,7 +173,7 @@ void Request::writeHeaders() {
     std::string head = fmt::format("HTTP/1.1 {} {}\r\n", code_,
                                    message_.empty() ? detail::reasonPhrase(code_) : message_);
     if (!getResponseHeader("Date")) {
-        head += fmt::format("Date: {}\r\n", detail::httpDate(channel_->now()));
+        head += fmt::format("Date: {}\r\n", channel_->date());
     }
     if (!getResponseHeader("Server")) {
         head += "Server: braid\r\n";

@@ -89,7 +89,7 @@ TEST(WebLoopbackTest, StreamingFollowsBackpressure) {
     ASSERT_NE(web.big->producer, nullptr);
     EXPECT_GE(web.big->producer->pauses, 1);
     EXPECT_LT(web.big->producer->written, chunkCount);
-    EXPECT_LE(loop.serverTransport().bufferedBytes(), 64 * 1024 + chunkSize + 64);
+    EXPECT_LE(loop.serverTransport().bufferedBytes(), (std::size_t{64} * 1024) + chunkSize + 64);
 
     loop.clientTransport().resumeProducing();
     loop.pump();

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -113,7 +114,7 @@ std::shared_ptr<Resource> tree(const std::shared_ptr<Later>& later) {
     return root;
 }
 
-enum class Delivery { whole, bytes, random };
+enum class Delivery : std::uint8_t { whole, bytes, random };
 
 // A Site on a StringTransport and a fake clock.
 class WebServerTest : public ::testing::TestWithParam<Delivery> {
@@ -458,6 +459,38 @@ TEST_P(WebServerTest, ProducersArePacedByThePipeline) {
     EXPECT_LT(out.find("first"), out.find("second"));
     later->requests.at(1)->finish();
     EXPECT_EQ(transport->producer(), nullptr);
+}
+
+class Puller : public IPullProducer {
+public:
+    void resumeProducing() override {}
+    void stopProducing() override { stopped = true; }
+    bool stopped = false;
+};
+
+TEST_P(WebServerTest, PullProducersWaitTheirTurn) {
+    send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+    Puller first;
+    Puller second;
+    later->requests.at(0)->registerProducer(first);
+    later->requests.at(1)->registerProducer(second);
+    EXPECT_EQ(transport->producer(), &first);
+    EXPECT_FALSE(transport->streaming());
+    later->requests.at(0)->finish();
+    EXPECT_EQ(transport->producer(), &second);
+    disconnect(Failure(ConnectionLost()));
+    EXPECT_FALSE(first.stopped); // finished: unregistered before
+}
+
+TEST_P(WebServerTest, ProducersOfQueuedRequestsStopWithTheConnection) {
+    send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+    Puller second;
+    later->requests.at(1)->registerProducer(second);
+    disconnect(Failure(ConnectionLost()));
+    EXPECT_TRUE(second.stopped);
+    Puller late;
+    later->requests.at(0)->registerProducer(late);
+    EXPECT_TRUE(late.stopped);
 }
 
 TEST_P(WebServerTest, TooManyPipelinedRequestsPauseReading) {

@@ -139,7 +139,7 @@ void HTTPChannel::parse(std::string_view data) {
             data.remove_prefix(
                 static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data.data()));
             llhttp_resume(&parser_);
-            processRequest(std::move(completed_));
+            processRequest(std::exchange(completed_, nullptr));
             continue;
         }
         if (error == HPE_PAUSED_UPGRADE) {
@@ -226,7 +226,7 @@ void HTTPChannel::resetMessage() {
     errorStatus_ = 0;
 }
 
-void HTTPChannel::processRequest(std::shared_ptr<Request> request) {
+void HTTPChannel::processRequest(const std::shared_ptr<Request>& request) {
     queue_.push_back(request);
     if (!request->persistent_) {
         stopParsing_ = true; // whatever follows is not read
@@ -267,8 +267,13 @@ bool HTTPChannel::isHead(const Request& request) const noexcept {
     return !queue_.empty() && queue_.front().get() == &request;
 }
 
-double HTTPChannel::now() const {
-    return site_->wallClock();
+const std::string& HTTPChannel::date() {
+    double now = site_->wallClock();
+    if (dateText_.empty() || static_cast<std::int64_t>(now) != dateSecond_) {
+        dateSecond_ = static_cast<std::int64_t>(now);
+        dateText_ = httpDate(now);
+    }
+    return dateText_;
 }
 
 void HTTPChannel::requestDone(Request& request) {

@@ -10,6 +10,7 @@
 
 #include <llhttp.h>
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <span>
@@ -32,13 +33,14 @@ public:
     // `request` finished its response.
     void requestDone(Request& request);
     [[nodiscard]] bool isHead(const Request& request) const noexcept;
-    [[nodiscard]] double now() const;
+    // The Date header's value: Site::wallClock(), formatted once a second.
+    const std::string& date();
 
 private:
     friend struct ParserCallbacks;
 
     void parse(std::string_view data);
-    void processRequest(std::shared_ptr<Request> request);
+    void processRequest(const std::shared_ptr<Request>& request);
     // Answers with `status` (after the requests before) and closes.
     void fail(int status);
     void advanceQueue();
@@ -61,6 +63,8 @@ private:
     bool parsing_ = false;
     bool stopParsing_ = false; // no more requests on this connection
     DelayedCall timer_;        // the header timeout or the idle timeout
+    std::int64_t dateSecond_ = 0;
+    std::string dateText_;
 
     // The message being parsed.
     bool inMessage_ = false;

@@ -73,7 +73,7 @@ std::string unquote(std::string_view text, bool plusIsSpace) {
             int high = hexValue(text[i + 1]);
             int low = hexValue(text[i + 2]);
             if (high >= 0 && low >= 0) {
-                out.push_back(static_cast<char>(high * 16 + low));
+                out.push_back(static_cast<char>((high * 16) + low));
                 i += 2;
                 continue;
             }

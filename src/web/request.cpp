@@ -173,7 +173,7 @@ void Request::writeHeaders() {
     std::string head = fmt::format("HTTP/1.1 {} {}\r\n", code_,
                                    message_.empty() ? detail::reasonPhrase(code_) : message_);
     if (!getResponseHeader("Date")) {
-        head += fmt::format("Date: {}\r\n", detail::httpDate(channel_->now()));
+        head += fmt::format("Date: {}\r\n", channel_->date());
     }
     if (!getResponseHeader("Server")) {
         head += "Server: braid\r\n";
@@ -198,7 +198,10 @@ void Request::writeHeaders() {
 
 void Request::send(std::string_view head, std::string_view body, std::string_view tail) {
     std::array<std::string_view, 3> pieces{head, body, tail};
-    std::size_t count = tail.empty() ? (body.empty() ? 1 : 2) : 3;
+    std::size_t count = 3;
+    while (count > 1 && pieces.at(count - 1).empty()) {
+        --count;
+    }
     channel_->writeFor(*this, std::span(pieces.data(), count));
 }
 
@@ -234,7 +237,7 @@ void Request::finish() {
         }
     }
     finished_ = true;
-    if (producer_ != nullptr) {
+    if (pushProducer_ != nullptr || pullProducer_ != nullptr) {
         unregisterProducer();
     }
     for (Deferred<void>& notification : std::exchange(finishNotifications_, {})) {
@@ -258,15 +261,10 @@ Deferred<void> Request::notifyFinish() {
 }
 
 void Request::registerProducer(IPushProducer& producer) {
-    if (producer_ != nullptr) {
-        throw std::logic_error("Request::registerProducer: a producer is already registered");
-    }
-    if (channel_ == nullptr) {
-        producer.stopProducing();
+    if (!acceptProducer(producer)) {
         return;
     }
-    producer_ = &producer;
-    streamingProducer_ = true;
+    pushProducer_ = &producer;
     if (channel_->isHead(*this)) {
         channel_->transport->registerProducer(producer);
     } else {
@@ -275,49 +273,58 @@ void Request::registerProducer(IPushProducer& producer) {
 }
 
 void Request::registerProducer(IPullProducer& producer) {
-    if (producer_ != nullptr) {
-        throw std::logic_error("Request::registerProducer: a producer is already registered");
-    }
-    if (channel_ == nullptr) {
-        producer.stopProducing();
+    if (!acceptProducer(producer)) {
         return;
     }
-    producer_ = &producer;
-    streamingProducer_ = false;
+    pullProducer_ = &producer;
     if (channel_->isHead(*this)) {
         channel_->transport->registerProducer(producer);
     }
 }
 
+bool Request::acceptProducer(IProducer& producer) {
+    if (pushProducer_ != nullptr || pullProducer_ != nullptr) {
+        throw std::logic_error("Request::registerProducer: a producer is already registered");
+    }
+    if (channel_ == nullptr) {
+        producer.stopProducing();
+        return false;
+    }
+    return true;
+}
+
 void Request::unregisterProducer() {
-    if (producer_ != nullptr && channel_ != nullptr && channel_->isHead(*this)) {
+    bool registered = pushProducer_ != nullptr || pullProducer_ != nullptr;
+    if (registered && channel_ != nullptr && channel_->isHead(*this)) {
         channel_->transport->unregisterProducer();
     }
-    producer_ = nullptr;
+    pushProducer_ = nullptr;
+    pullProducer_ = nullptr;
 }
 
 void Request::becameHead() {
     if (!buffered_.empty()) {
         channel_->transport->write(std::exchange(buffered_, {}));
     }
-    if (producer_ == nullptr) {
-        return;
-    }
-    if (streamingProducer_) {
-        auto& push = static_cast<IPushProducer&>(*producer_);
-        channel_->transport->registerProducer(push);
-        push.resumeProducing();
-    } else {
-        channel_->transport->registerProducer(static_cast<IPullProducer&>(*producer_));
+    if (pushProducer_ != nullptr) {
+        channel_->transport->registerProducer(*pushProducer_);
+        pushProducer_->resumeProducing();
+    } else if (pullProducer_ != nullptr) {
+        channel_->transport->registerProducer(*pullProducer_);
     }
 }
 
 void Request::connectionLost(const Failure& reason, bool head) {
     channel_ = nullptr;
-    if (producer_ != nullptr && !head) {
-        producer_->stopProducing(); // the transport stops the head's own producer
+    if (!head) { // the transport stops the head's own producer
+        if (pushProducer_ != nullptr) {
+            pushProducer_->stopProducing();
+        } else if (pullProducer_ != nullptr) {
+            pullProducer_->stopProducing();
+        }
     }
-    producer_ = nullptr;
+    pushProducer_ = nullptr;
+    pullProducer_ = nullptr;
     if (finished_) {
         return;
     }

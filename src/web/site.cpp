@@ -61,7 +61,7 @@ void Site::render(const std::shared_ptr<Request>& request) {
                             writeBody(*request, body);
                             return body;
                         },
-                        [request, tracebacks = displayTracebacks](Failure failure) {
+                        [request, tracebacks = displayTracebacks](const Failure& failure) {
                             processingFailed(*request, failure, tracebacks);
                             return std::string();
                         });

@@ -34,6 +34,8 @@ public:
     ~Request() override;
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;
+    Request(Request&&) = delete;
+    Request& operator=(Request&&) = delete;
 
     // --- what was asked -----------------------------------------------------------
     [[nodiscard]] const std::string& method() const noexcept { return method_; }
@@ -58,7 +60,9 @@ public:
     [[nodiscard]] Address getClientAddress() const;
     [[nodiscard]] Address getHost() const;
     // No TLS yet.
-    [[nodiscard]] bool isSecure() const noexcept { return false; }
+    [[nodiscard]] bool isSecure() const noexcept { // NOLINT(*-to-static): true with TLS, later
+        return false;
+    }
 
     // Resource traversal (twisted's prepath/postpath): path segments already walked and
     // still to walk, percent-decoded.
@@ -100,6 +104,8 @@ private:
     void parseArgs(std::string_view encoded);
     // Called by the channel.
     void becameHead();
+    // Whether a producer may be registered now (stops it if the connection is gone).
+    bool acceptProducer(IProducer& producer);
     void connectionLost(const Failure& reason, bool head);
     [[nodiscard]] bool bodyAllowed() const noexcept;
 
@@ -121,8 +127,9 @@ private:
     bool persistent_ = true;
     // Response bytes held while an earlier pipelined response is being sent.
     std::string buffered_;
-    IProducer* producer_ = nullptr;
-    bool streamingProducer_ = false;
+    // At most one of them.
+    IPushProducer* pushProducer_ = nullptr;
+    IPullProducer* pullProducer_ = nullptr;
     std::vector<Deferred<void>> finishNotifications_;
 };
 

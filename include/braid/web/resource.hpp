@@ -41,6 +41,8 @@ public:
     Resource() = default;
     Resource(const Resource&) = delete;
     Resource& operator=(const Resource&) = delete;
+    Resource(Resource&&) = delete;
+    Resource& operator=(Resource&&) = delete;
     virtual ~Resource() = default;
 
     // A leaf renders every path below it itself (traversal stops there).
@@ -57,6 +59,7 @@ public:
     // DELETE, PATCH, OPTIONS; any other method, or one whose render_X is not overridden,
     // gets 405 with an Allow header listing allowedMethods().
     virtual RenderResult render(Request& request);
+    // NOLINTBEGIN(readability-identifier-naming): Twisted's names
     virtual RenderResult render_GET(Request& request);
     virtual RenderResult render_HEAD(Request& request);
     virtual RenderResult render_POST(Request& request);
@@ -64,6 +67,7 @@ public:
     virtual RenderResult render_DELETE(Request& request);
     virtual RenderResult render_PATCH(Request& request);
     virtual RenderResult render_OPTIONS(Request& request);
+    // NOLINTEND(readability-identifier-naming)
     // The methods this resource renders, for Allow (C++ cannot see which render_X are
     // overridden): GET and HEAD unless overridden.
     [[nodiscard]] virtual std::vector<std::string> allowedMethods() const;

@@ -16,8 +16,8 @@ namespace braid::web {
 // Limits on what a client may send; going over one answers with the status given and
 // closes the connection.
 struct SiteLimits {
-    std::size_t maxUriLength = 8 * 1024;                     // 414 URI Too Long
-    std::size_t maxHeaderBytes = 16 * 1024;                  // 431 (all names and values)
+    std::size_t maxUriLength = std::size_t{8} * 1024;        // 414 URI Too Long
+    std::size_t maxHeaderBytes = std::size_t{16} * 1024;     // 431 (all names and values)
     std::size_t maxHeaders = 100;                            // 431
     std::size_t maxBodySize = std::size_t{10} * 1024 * 1024; // 413 Content Too Large
     // Requests parsed ahead of the one being answered; past that, reading pauses.

@@ -3,6 +3,7 @@
 // descriptor exhaustion, misbehaving protocols.
 #include <braid/error.hpp>
 #include <braid/factory.hpp>
+#include <braid/producer.hpp>
 #include <braid/reactor.hpp>
 #include <braid/testing/log_capture.hpp>
 #include <braid/testing/run_until.hpp>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <memory>
 #include <string>
@@ -124,6 +126,30 @@ private:
     std::function<std::unique_ptr<Protocol>()> make_;
 };
 
+// On connection, sends `chunks` copies of `chunk` as a pull producer (one per request for
+// more), then closes.
+class PullSender : public Protocol, public braid::IPullProducer {
+public:
+    PullSender(std::string chunk, int chunks) : chunk_(std::move(chunk)), left_(chunks) {}
+    void connectionMade() override {
+        transport->registerProducer(static_cast<braid::IPullProducer&>(*this));
+    }
+    void resumeProducing() override {
+        if (left_ == 0) {
+            transport->unregisterProducer();
+            transport->loseConnection();
+            return;
+        }
+        --left_;
+        transport->write(chunk_);
+    }
+    void stopProducing() override { left_ = 0; }
+
+private:
+    std::string chunk_;
+    int left_;
+};
+
 std::string pattern(std::size_t size) {
     std::string data(size, '\0');
     for (std::size_t i = 0; i < size; ++i) {
@@ -194,6 +220,18 @@ TEST_P(TcpTest, HalfCloseDeliversEverythingAlreadyWritten) {
     EXPECT_EQ(client->received.size(), big.size());
     EXPECT_TRUE(client->received == big);
     EXPECT_TRUE(server->reason.check<braid::ConnectionDone>());
+}
+
+// Each chunk of a pull producer may go straight to the kernel, leaving nothing queued: the
+// transport must still ask for the next one.
+TEST_P(TcpTest, PullProducerIsAskedUntilItIsDone) {
+    std::string chunk = pattern(64 * 1024);
+    auto port = reactor.listenTCP(0, Factory::forProtocol<PullSender>(chunk, 64), 50, "127.0.0.1");
+    auto client = std::make_shared<Record>();
+    send(port->getHost().port(), client, "", SIZE_MAX);
+    ASSERT_TRUE(runUntil(reactor, [&] { return client->lost; }, 20));
+    EXPECT_EQ(client->received.size(), chunk.size() * 64);
+    EXPECT_TRUE(client->reason.check<braid::ConnectionDone>());
 }
 
 TEST_P(TcpTest, ManyConcurrentConnections) {
@@ -326,6 +364,38 @@ TEST_P(TcpTest, AbortConnectionDropsTheBufferAndReportsConnectionAborted) {
     EXPECT_TRUE(server->reason.check<braid::ConnectionAborted>());
     EXPECT_LT(client->received.size(), 32U * 1024U * 1024U);
     EXPECT_TRUE(client->reason.check<braid::ConnectionLost>()) << client->reason.toString();
+}
+
+// Writing pieces to a peer that has gone (it closed, then reset the connection when our
+// bytes arrived) ends only that connection: EPIPE, not a SIGPIPE for the process.
+TEST_P(TcpTest, WriteSequenceToAGonePeerFailsTheConnectionOnly) {
+    class Ticker : public Recording {
+    public:
+        using Recording::Recording;
+        void connectionMade() override {
+            Recording::connectionMade();
+            transport->pauseProducing();          // not reading: the peer's close goes unseen
+            callLater(0.001, [this] { tick(); }); // once the peer has closed
+        }
+        void tick() {
+            std::array<std::string_view, 2> pieces{"tick", "\n"};
+            transport->writeSequence(pieces);     // on loopback, the peer's RST is back at once...
+            transport->writeSequence(pieces);     // ...so this one meets EPIPE
+            callLater(0.001, [this] { tick(); }); // cancelled when the connection goes
+        }
+    };
+    auto server = std::make_shared<Record>();
+    auto port = reactor.listenTCP(0, Factory::forProtocol<Ticker>(server), 50, "127.0.0.1");
+    int peer = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port->getHost().port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(peer, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_TRUE(runUntil(reactor, [&] { return server->made; }));
+    ::close(peer); // FIN; the ticks that follow are answered with RST, then EPIPE
+    ASSERT_TRUE(runUntil(reactor, [&] { return server->lost; }));
+    EXPECT_TRUE(server->reason.check<braid::ConnectionLost>()) << server->reason.toString();
 }
 
 TEST_P(TcpTest, ThrowingProtocolIsAbortedAndOthersGoOn) {

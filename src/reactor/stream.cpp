@@ -69,8 +69,11 @@ void StreamConnection::updateInterest() {
     if (fd_ < 0) {
         return;
     }
+    // A pull producer is asked for more each time the socket can take more, even when its
+    // last chunk went straight to the kernel and left nothing queued.
+    bool wantsToWrite = bufferedBytes() > 0 || pullProducer_ != nullptr;
     std::uint32_t wanted = (wantsToRead() ? Poller::readable : 0U) |
-                           (!closeReason_ && bufferedBytes() > 0 ? Poller::writable : 0U);
+                           (!closeReason_ && wantsToWrite ? Poller::writable : 0U);
     if (wanted != interest_) {
         interest_ = wanted;
         core_.poller->modify(fd_, interest_, *this);
@@ -228,7 +231,11 @@ void StreamConnection::writeSequence(std::span<const std::string_view> data) {
     }
     ssize_t n;
     do {
-        n = ::writev(fd_, iov, static_cast<int>(data.size()));
+        // sendmsg, not writev: MSG_NOSIGNAL turns a peer that went away into EPIPE, not SIGPIPE.
+        msghdr message{};
+        message.msg_iov = iov;
+        message.msg_iovlen = data.size();
+        n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -467,11 +474,13 @@ void StreamConnection::registerProducer(IPullProducer& producer) {
     }
     pullProducer_ = &producer;
     producer.resumeProducing(); // a pull producer writes when asked: ask for the first chunk
+    updateInterest();
 }
 
 void StreamConnection::unregisterProducer() {
     pushProducer_ = nullptr;
     pullProducer_ = nullptr;
+    updateInterest();
     if (disconnecting_ && bufferedBytes() == 0) {
         fail(Failure(ConnectionDone()));
     }

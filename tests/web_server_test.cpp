@@ -10,6 +10,7 @@
 #include <braid/web/site.hpp>
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -247,6 +248,23 @@ TEST_P(WebServerTest, FormBodyArgs) {
 TEST_P(WebServerTest, HeadersAndCookiesAnyCase) {
     EXPECT_EQ(send("GET /echo HTTP/1.1\r\nhost: x\r\nX-Test: yes\r\nCookie: a=1; c=two\r\n\r\n"),
               response("GET /echo [] x=yes c=two"));
+}
+
+TEST_P(WebServerTest, AccessLogHasOneCombinedLinePerRequest) {
+    std::vector<std::string> lines;
+    site->accessLog = [&](std::string_view line) { lines.emplace_back(line); };
+    site->wallClock = [] { return 1700000000.5; };
+    send("GET /hello?a=1 HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\n"
+         "User-Agent: say \"hi\"\\\xc3\xa9\r\n\r\n"
+         "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+         "GET /missing HTTP/1.0\r\n\r\n");
+    ASSERT_EQ(lines.size(), 3U);
+    EXPECT_EQ(lines[0], "192.168.1.1 - - [14/Nov/2023:22:13:20 +0000] \"GET /hello?a=1 HTTP/1.1\" "
+                        "200 13 \"http://r/\" \"say \\x22hi\\x22\\x5c\\xc3\\xa9\"");
+    EXPECT_EQ(lines[1], "192.168.1.1 - - [14/Nov/2023:22:13:20 +0000] \"HEAD /hello HTTP/1.1\" "
+                        "200 - \"-\" \"-\"");
+    EXPECT_THAT(lines[2], ::testing::StartsWith("192.168.1.1 - - [14/Nov/2023:22:13:20 +0000] "
+                                                "\"GET /missing HTTP/1.0\" 404 "));
 }
 
 TEST_P(WebServerTest, HeadSendsNoBody) {

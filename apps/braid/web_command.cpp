@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 namespace runner {
 
@@ -32,6 +33,13 @@ std::optional<Service> WebCommand::service() const {
         return std::nullopt;
     }
     auto site = std::make_shared<braid::web::Site>(std::make_shared<braid::web::File>(path));
+    if (!noAccessLog) {
+        site->accessLog = [](std::string_view line) {
+            // Flushed line by line: a log read while the server runs is up to date.
+            fmt::print("{}\n", line);
+            std::fflush(stdout);
+        };
+    }
     return Service("web", site, listen);
 }
 

@@ -277,6 +277,7 @@ const std::string& HTTPChannel::date() {
 }
 
 void HTTPChannel::requestDone(Request& request) {
+    site_->log(request);
     if (isHead(request)) {
         advanceQueue();
     }

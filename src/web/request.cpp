@@ -215,6 +215,7 @@ void Request::write(std::string_view data) {
     if (data.empty() || method_ == "HEAD" || !bodyAllowed()) {
         return;
     }
+    sentLength_ += data.size();
     if (chunked_) {
         send(fmt::format("{:x}\r\n", data.size()), data, "\r\n");
     } else {

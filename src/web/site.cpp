@@ -1,5 +1,6 @@
 #include "web/channel.hpp"
 #include <braid/log.hpp>
+#include <braid/web/access_log.hpp>
 #include <braid/web/error_page.hpp>
 #include <braid/web/site.hpp>
 
@@ -11,6 +12,12 @@ namespace braid::web {
 
 Site::Site(std::shared_ptr<Resource> root, SiteLimits limits)
     : root_(std::move(root)), limits_(limits) {}
+
+void Site::log(const Request& request) const {
+    if (accessLog) {
+        accessLog(combinedLogFormatter(wallClock(), request));
+    }
+}
 
 double Site::systemWallClock() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())

@@ -48,12 +48,13 @@ def listening(process, count):
 
 
 def stop(process):
+    """Stops the runner; returns its exit code. What it still printed is kept in .rest."""
     process.send_signal(signal.SIGTERM)
     try:
-        process.communicate(timeout=TIMEOUT)
+        process.rest, _ = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        process.rest, _ = process.communicate()
     return process.returncode
 
 
@@ -125,6 +126,30 @@ class Runner(unittest.TestCase):
                 self.assertIn('href="app/"', listing)
             finally:
                 self.assertEqual(0, stop(process))
+
+    def test_web_access_log_in_combined_format_unless_turned_off(self):
+        with tempfile.TemporaryDirectory() as root:
+            with open(os.path.join(root, "a.txt"), "w") as f:
+                f.write("twelve bytes")
+            for logged in (True, False):
+                process = start("web", "--listen", "tcp:0:interface=127.0.0.1", "--path", root,
+                                *([] if logged else ["--no-access-log"]))
+                try:
+                    port = listening(process, 1)["web"]
+                    request = urllib.request.Request(f"http://127.0.0.1:{port}/a.txt",
+                                                     headers={"User-Agent": "tester/1",
+                                                              "Referer": "http://ref/"})
+                    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                        self.assertEqual(b"twelve bytes", response.read())
+                    if logged:
+                        line = process.stdout.readline()
+                        self.assertRegex(line, r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:[\d:]{8} '
+                                         r'\+0000\] "GET /a\.txt HTTP/1\.1" 200 12 '
+                                         r'"http://ref/" "tester/1"\n$')
+                finally:
+                    self.assertEqual(0, stop(process))
+                if not logged:
+                    self.assertEqual("", process.rest)
 
     def test_a_bad_description_is_a_usage_error(self):
         process = start("echo", "--listen", "tcp:80:interfce=127.0.0.1")

@@ -9,6 +9,7 @@
 #include <braid/failure.hpp>
 #include <braid/producer.hpp>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,6 +87,8 @@ public:
     void finish();
     [[nodiscard]] bool finished() const noexcept { return finished_; }
     [[nodiscard]] bool startedWriting() const noexcept { return startedWriting_; }
+    // Bytes of body written so far (not counting headers or chunk framing).
+    [[nodiscard]] std::uint64_t sentLength() const noexcept { return sentLength_; }
     // Fires when the response is finished, fails (ConnectionLost...) if the connection
     // goes first.
     Deferred<void> notifyFinish();
@@ -122,6 +125,7 @@ private:
     std::string message_;
     Headers responseHeaders_;
     bool startedWriting_ = false;
+    std::uint64_t sentLength_ = 0;
     bool chunked_ = false;
     bool finished_ = false;
     bool persistent_ = true;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace braid::web {
 
@@ -50,6 +51,11 @@ public:
     bool displayTracebacks = false;
     // Seconds since the epoch, for Date headers: the system's wall clock (tests fix it).
     std::function<double()> wallClock = systemWallClock;
+    // Where log() sends each line (Twisted's Site(logPath=...)); empty: no access log.
+    std::function<void(std::string_view line)> accessLog;
+
+    // Called as each request finishes: one combinedLogFormatter() line to accessLog.
+    void log(const Request& request) const;
 
     static double systemWallClock();
 

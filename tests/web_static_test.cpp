@@ -2,10 +2,12 @@
 // validators, conditional and range requests, directories, and paths that try to leave
 // the root.
 #include <braid/task/clock.hpp>
+#include <braid/testing/log_capture.hpp>
 #include <braid/testing/string_transport.hpp>
 #include <braid/web/site.hpp>
 #include <braid/web/static.hpp>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -105,6 +107,62 @@ TEST_F(WebStaticTest, ALargeFileStreamsWhole) {
     std::string response = get("/big.txt");
     EXPECT_EQ(std::to_string(big_.size()), header(response, "Content-Length"));
     EXPECT_EQ(big_, body(response));
+}
+
+// A file that shrinks while it is sent cannot complete its response: the connection ends
+// (the client sees the body short of its Content-Length) and the error is logged.
+TEST_F(WebStaticTest, AFileThatShrinksWhileSentEndsTheConnection) {
+    braid::testing::LogCapture log;
+    testing::StringTransport transport(clock_);
+    std::unique_ptr<Protocol> channel = site_->buildProtocol(Address::ipv4("127.0.0.1", 1));
+    channel->makeConnection(transport);
+    channel->dataReceived("GET /big.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    fs::resize_file(root_ / "big.txt", 100);
+    for (int turns = 0; transport.producer() != nullptr && turns < 1000; ++turns) {
+        dynamic_cast<IPullProducer&>(*transport.producer()).resumeProducing();
+    }
+    EXPECT_TRUE(transport.disconnecting);
+    EXPECT_LT(body(transport.value()).size(), big_.size());
+    EXPECT_EQ(log.events().size(), 1U);
+    channel->connectionLost(Failure(ConnectionDone()));
+}
+
+// Request::writeFile with no Content-Length: the file's bytes are read and sent as chunks.
+TEST_F(WebStaticTest, WriteFileWithoutALengthIsChunked) {
+    class Whole : public Resource {
+    public:
+        explicit Whole(fs::path path) : path_(std::move(path)) {}
+        [[nodiscard]] bool isLeaf() const override { return true; }
+        RenderResult render_GET(Request& request) override {
+            int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+            auto size = static_cast<std::size_t>(fs::file_size(path_));
+            for (std::size_t at = 0; at < size;) {
+                at += request.writeFile(fd, at, size - at);
+            }
+            ::close(fd);
+            request.finish();
+            return NOT_DONE_YET;
+        }
+
+    private:
+        fs::path path_;
+    };
+    site_ = std::make_shared<Site>(std::make_shared<Whole>(root_ / "big.txt"));
+    std::string response = get("/");
+    EXPECT_EQ("chunked", header(response, "Transfer-Encoding"));
+    std::string chunked = body(response);
+    std::string decoded;
+    for (std::size_t at = 0;;) {
+        std::size_t lineEnd = chunked.find("\r\n", at);
+        ASSERT_NE(lineEnd, std::string::npos);
+        std::size_t size = std::stoul(chunked.substr(at, lineEnd - at), nullptr, 16);
+        if (size == 0) {
+            break;
+        }
+        decoded += chunked.substr(lineEnd + 2, size);
+        at = lineEnd + 2 + size + 2;
+    }
+    EXPECT_EQ(big_, decoded);
 }
 
 TEST_F(WebStaticTest, HeadSendsTheHeadersOnly) {

@@ -8,6 +8,7 @@
 #include <braid/reactor_time.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -29,6 +30,13 @@ public:
     void write(std::string_view data) override = 0;
     // Queues several pieces in one go (one writev when possible).
     virtual void writeSequence(std::span<const std::string_view> data) = 0;
+    // Sends up to `count` bytes of the open file `fd` from `offset`, after what is already
+    // buffered; returns how many it took: 0 when the connection cannot take more now (a
+    // registered pull producer is asked again when it can). For a pull producer streaming
+    // a file. Sockets use sendfile(2), so the bytes never pass through user space; the
+    // default reads a piece of the file and write()s it. Throws std::system_error when the
+    // file cannot be read or ends before `count` bytes.
+    virtual std::size_t writeFile(int fd, std::uint64_t offset, std::size_t count);
 
     // Closes after everything buffered has been written (and the producer, if any, is
     // unregistered). connectionLost gets ConnectionDone.

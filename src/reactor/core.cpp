@@ -37,6 +37,20 @@ std::unique_ptr<Poller> makePoller(const Reactor::Options& options) {
     return backend == Reactor::Backend::poll ? makePollPoller() : makeEpollPoller();
 }
 
+// sendfile(2) has no MSG_NOSIGNAL: a peer that has gone would kill the process with
+// SIGPIPE. Like Python (and so Twisted) and nginx, ignore it, unless the program installed
+// a handler of its own; every write then fails with EPIPE instead.
+void ignoreSigpipe() {
+    static const bool once = [] {
+        struct sigaction current{};
+        if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+            ::signal(SIGPIPE, SIG_IGN);
+        }
+        return true;
+    }();
+    (void)once;
+}
+
 } // namespace
 
 // SIGINT/SIGTERM stop the running reactor: the handler only writes a byte to a pipe
@@ -118,6 +132,7 @@ ReactorCore::ReactorCore(Reactor& owner, Reactor::Options options)
       options_(options),
       callsWatcher_(std::make_unique<CallQueueWatcher>(*this)),
       resolver_(std::make_unique<Resolver>(calls)) {
+    ignoreSigpipe();
     // Work given to threads is finished (and the threads joined) during shutdown, as
     // Twisted stops its thread pool.
     addTrigger("during", "shutdown", [this] {

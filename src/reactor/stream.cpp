@@ -6,14 +6,17 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <system_error>
 
 namespace braid::detail {
 
@@ -22,6 +25,8 @@ namespace {
 // A buffer that grew for a burst is given back once drained, so that idle connections
 // stay small.
 constexpr std::size_t keptBufferCapacity = 16 * 1024;
+// The most one sendfile(2) call moves (Linux's own limit).
+constexpr std::size_t maxSendfile = 0x7ffff000;
 // Reads per readiness event before giving other connections a turn.
 constexpr int readsPerEvent = 4;
 
@@ -258,6 +263,35 @@ void StreamConnection::writeSequence(std::span<const std::string_view> data) {
     }
     updateInterest();
     checkHighWater();
+}
+
+std::size_t StreamConnection::writeFile(int fd, std::uint64_t offset, std::size_t count) {
+    if (closeReason_ || writeShutRequested_ || count == 0) {
+        return 0;
+    }
+    materializeInPlace();
+    if (bufferedBytes() > 0) {
+        return 0; // the file's bytes go after what is queued: asked again once it drains
+    }
+    auto position = static_cast<off_t>(offset);
+    ssize_t n;
+    do {
+        n = ::sendfile(fd_, fd, &position, std::min<std::size_t>(count, maxSendfile));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+        throw std::system_error(std::make_error_code(std::errc::io_error),
+                                "the file to send ended early");
+    }
+    switch (errno) {
+    case EAGAIN: return 0; // the kernel's buffer is full: EPOLLOUT asks the producer again
+    case EINVAL:
+    case ENOSYS: return ITransport::writeFile(fd, offset, count); // a file sendfile cannot read
+    case EIO: throw std::system_error(errno, std::generic_category(), "reading a file to send");
+    default: fail(errnoFailure(errno)); return 0;
+    }
 }
 
 void StreamConnection::append(std::string_view data) {

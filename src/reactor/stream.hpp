@@ -40,6 +40,7 @@ public:
     // ITransport
     void write(std::string_view data) override;
     void writeSequence(std::span<const std::string_view> data) override;
+    std::size_t writeFile(int fd, std::uint64_t offset, std::size_t count) override;
     void loseConnection() override;
     void abortConnection() override;
     void loseWriteConnection() override;

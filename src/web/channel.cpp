@@ -107,6 +107,9 @@ HTTPChannel::~HTTPChannel() {
 }
 
 void HTTPChannel::connectionMade() {
+    // A response written in pieces (headers, then a file; chunks) must not wait for the
+    // client's delayed ACK of the piece before (nginx's tcp_nodelay).
+    transport->setTcpNoDelay(true);
     startIdleTimer();
 }
 

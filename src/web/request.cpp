@@ -1,5 +1,6 @@
 #include "web/channel.hpp"
 #include "web/http.hpp"
+#include <braid/detail/read_file.hpp>
 #include <braid/error.hpp>
 #include <braid/web/request.hpp>
 
@@ -223,6 +224,26 @@ void Request::write(std::string_view data) {
     }
 }
 
+std::size_t Request::writeFile(int fd, std::uint64_t offset, std::size_t count) {
+    if (finished_ || channel_ == nullptr) {
+        return 0;
+    }
+    if (!startedWriting_) {
+        writeHeaders();
+    }
+    if (method_ == "HEAD" || !bodyAllowed()) {
+        return count; // no body is sent: taken, as write() takes it
+    }
+    if (chunked_ || !channel_->isHead(*this)) { // framing, or held behind earlier responses
+        std::string piece = braid::detail::readFilePiece(fd, offset, count);
+        write(piece);
+        return piece.size();
+    }
+    std::size_t sent = channel_->transport->writeFile(fd, offset, count);
+    sentLength_ += sent;
+    return sent;
+}
+
 void Request::finish() {
     if (finished_) {
         return;
@@ -246,6 +267,12 @@ void Request::finish() {
     }
     if (channel_ != nullptr) {
         channel_->requestDone(*this);
+    }
+}
+
+void Request::loseConnection() {
+    if (channel_ != nullptr) {
+        channel_->transport->loseConnection();
     }
 }
 

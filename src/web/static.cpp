@@ -1,4 +1,6 @@
 #include "http.hpp"
+#include <braid/detail/read_file.hpp>
+#include <braid/log.hpp>
 #include <braid/web/error_page.hpp>
 #include <braid/web/static.hpp>
 
@@ -159,20 +161,25 @@ std::optional<ByteRange> parseRange(std::string_view header, std::uint64_t size)
     return ByteRange{*first, std::min(last.value_or(size - 1), size - 1)};
 }
 
-// Streams [offset, end) of an open file to a request, one chunk each time the connection
-// asks (a pull producer), and finishes it. Keeps itself alive until then.
+// Streams [offset, end) of an open file to a request each time the connection asks (a
+// pull producer), and finishes it. Keeps itself alive until then. A body no larger than
+// `small` is read and goes out with the headers in one write; a larger one by sendfile.
 class FileSender final : public IPullProducer {
 public:
     static void start(const std::shared_ptr<Request>& request, int fd, std::uint64_t offset,
-                      std::uint64_t end, std::size_t chunk) {
-        auto sender = std::make_shared<FileSender>(request, fd, offset, end, chunk);
+                      std::uint64_t end, std::size_t small) {
+        auto sender = std::make_shared<FileSender>(request, fd, offset, end, small);
         sender->self_ = sender;
         request->registerProducer(static_cast<IPullProducer&>(*sender));
     }
 
     FileSender(std::shared_ptr<Request> request, int fd, std::uint64_t offset, std::uint64_t end,
-               std::size_t chunk)
-        : request_(std::move(request)), fd_(fd), offset_(offset), end_(end), buffer_(chunk) {}
+               std::size_t small)
+        : request_(std::move(request)),
+          fd_(fd),
+          offset_(offset),
+          end_(end),
+          sendfile_(end - offset > small) {}
     FileSender(const FileSender&) = delete;
     FileSender& operator=(const FileSender&) = delete;
     FileSender(FileSender&&) = delete;
@@ -181,16 +188,15 @@ public:
 
     void resumeProducing() override {
         auto keep = self_; // finish() unregisters us: stay alive until the end of the call
-        std::size_t want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), end_ - offset_));
-        ssize_t got =
-            want == 0 ? 0 : ::pread(fd_, buffer_.data(), want, static_cast<off_t>(offset_));
-        if (got <= 0) { // the end, or the file shrank: the response cannot be completed
-            done(got == 0 && offset_ == end_);
+        try {
+            offset_ += sendSome();
+        } catch (const std::system_error& error) { // the file shrank or cannot be read
+            Logger("braid.web")
+                .error("Sending {path}: {error}", fmt::arg("path", request_->path()),
+                       fmt::arg("error", error.what()));
+            done(false);
             return;
         }
-        offset_ += static_cast<std::uint64_t>(got);
-        request_->write(std::string_view(buffer_.data(), static_cast<std::size_t>(got)));
         if (offset_ == end_) {
             done(true);
         }
@@ -199,10 +205,23 @@ public:
     void stopProducing() override { self_.reset(); }
 
 private:
+    std::size_t sendSome() {
+        auto left = static_cast<std::size_t>(end_ - offset_);
+        if (sendfile_) {
+            return request_->writeFile(fd_, offset_, left);
+        }
+        std::string piece = braid::detail::readFilePiece(fd_, offset_, left);
+        request_->write(piece);
+        return piece.size();
+    }
+
+    // An incomplete response can only end with the connection: the client sees it short.
     void done(bool complete) {
         request_->unregisterProducer();
         if (complete) {
             request_->finish();
+        } else {
+            request_->loseConnection();
         }
         self_.reset();
     }
@@ -211,7 +230,7 @@ private:
     int fd_;
     std::uint64_t offset_;
     std::uint64_t end_;
-    std::vector<char> buffer_;
+    bool sendfile_;
     std::shared_ptr<FileSender> self_;
 };
 
@@ -353,7 +372,8 @@ RenderResult File::serveFile(Request& request, const std::filesystem::path& path
         request.finish();
         return NOT_DONE_YET;
     }
-    FileSender::start(request.shared_from_this(), fd, range.first, range.first + length, chunkSize);
+    FileSender::start(request.shared_from_this(), fd, range.first, range.first + length,
+                      sendfileAbove);
     return NOT_DONE_YET;
 }
 

@@ -127,6 +127,33 @@ class Runner(unittest.TestCase):
             finally:
                 self.assertEqual(0, stop(process))
 
+    def test_web_large_files_whole_ranged_and_abandoned(self):
+        """Large files go by sendfile: whole, from an offset, and to clients that leave."""
+        with tempfile.TemporaryDirectory() as root:
+            big = os.urandom(3 * 1024 * 1024 + 123)
+            with open(os.path.join(root, "big.bin"), "wb") as f:
+                f.write(big)
+            process = start("web", "--listen", "tcp:0:interface=127.0.0.1", "--path", root,
+                            "--no-access-log")
+            try:
+                port = listening(process, 1)["web"]
+                url = f"http://127.0.0.1:{port}/big.bin"
+                got = subprocess.run(["curl", "-sf", url], capture_output=True, check=True,
+                                     timeout=TIMEOUT).stdout
+                self.assertEqual(big, got)
+                ranged = subprocess.run(["curl", "-sf", "-r", "1000001-2500000", url],
+                                        capture_output=True, check=True, timeout=TIMEOUT)
+                self.assertEqual(big[1000001:2500001], ranged.stdout)
+                request = b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                for _ in range(20):  # each reads a little and goes: EPIPE or ECONNRESET
+                    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+                        s.sendall(request * 3)
+                        s.recv(100000)
+                with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+                    self.assertEqual(big, response.read())
+            finally:
+                self.assertEqual(0, stop(process))
+
     def test_web_access_log_in_combined_format_unless_turned_off(self):
         with tempfile.TemporaryDirectory() as root:
             with open(os.path.join(root, "a.txt"), "w") as f:

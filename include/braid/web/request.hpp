@@ -83,8 +83,16 @@ public:
     // Content-Length header set before, the body is sent chunked (HTTP/1.1) or ends with
     // the connection (HTTP/1.0). Nothing of the body is sent for HEAD.
     void write(std::string_view data) override;
+    // Writes up to `count` bytes of the open file `fd` from `offset` as body; returns how
+    // many were taken (0: none now; a registered pull producer is asked again). With a
+    // Content-Length and nothing queued before it, the bytes go by sendfile(2), else they
+    // are read and write()n. Throws std::system_error when the file cannot be read.
+    std::size_t writeFile(int fd, std::uint64_t offset, std::size_t count);
     // The response is complete.
     void finish();
+    // Closes the connection once what was written has been sent (twisted's
+    // Request.loseConnection), for a response that cannot be completed.
+    void loseConnection();
     [[nodiscard]] bool finished() const noexcept { return finished_; }
     [[nodiscard]] bool startedWriting() const noexcept { return startedWriting_; }
     // Bytes of body written so far (not counting headers or chunk framing).

@@ -36,8 +36,9 @@ public:
     // For extensions not in contentTypes. (Twisted's default is text/html; braid does not
     // let an unknown file be read as a page.)
     std::string defaultType = "application/octet-stream";
-    // Bodies stream in pieces of this size, read as the connection asks for them.
-    std::size_t chunkSize = std::size_t{64} * 1024;
+    // A body up to this size is read and sent with the headers in one write; a larger one
+    // streams with sendfile(2) as the connection takes it.
+    std::size_t sendfileAbove = std::size_t{64} * 1024;
 
 private:
     RenderResult serveFile(Request& request, const std::filesystem::path& path) const;

@@ -14,7 +14,8 @@ Options:
     --connections N     keep-alive connections (default 50)
     --braid CMD         braid's server command, with {port} and {root} in it; default
                         build/release/apps/braid/braid web --listen
-                        tcp:{port}:interface=127.0.0.1 --path {root}
+                        tcp:{port}:interface=127.0.0.1 --path {root} --no-access-log
+                        (nginx logs nothing either)
     --repeat K          run every (test, server) K times, interleaved, and report medians
                         with the range of CPU/request (default 1)
     --realtime          servers and wrk as SCHED_FIFO (chrt -f 10; root); wrk runs as a
@@ -59,7 +60,7 @@ NGINX = "/usr/sbin/nginx"
 WRK = "/usr/bin/wrk"
 SERVER_NAMES = ["braid", "nginx", "twisted"]
 BRAID_DEFAULT = ("build/release/apps/braid/braid web --listen tcp:{port}:interface=127.0.0.1 "
-                 "--path {root}")
+                 "--path {root} --no-access-log")
 HELLO = b"Hello, world!"
 FILE_SIZE = 1 << 20
 # test name -> (file in the root, what the table calls it)

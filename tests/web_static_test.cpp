@@ -165,6 +165,15 @@ TEST_F(WebStaticTest, WriteFileWithoutALengthIsChunked) {
     EXPECT_EQ(big_, decoded);
 }
 
+// A relative link that stays inside the root is followed; a FIFO is not a file to serve
+// (and opening it must not block the loop).
+TEST_F(WebStaticTest, LinksWithinTheRootAreFollowedAndFifosRefused) {
+    fs::create_symlink("../hello.txt", root_ / "sub" / "alias.txt");
+    ASSERT_EQ(::mkfifo((root_ / "pipe").c_str(), 0600), 0);
+    EXPECT_EQ("Hello, world!", body(get("/sub/alias.txt")));
+    EXPECT_TRUE(get("/pipe").starts_with("HTTP/1.1 404 "));
+}
+
 TEST_F(WebStaticTest, HeadSendsTheHeadersOnly) {
     std::string response = get("/hello.txt", {}, "HEAD");
     EXPECT_TRUE(response.starts_with("HTTP/1.1 200 OK\r\n"));

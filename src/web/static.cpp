@@ -6,7 +6,9 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <utility>
 
 namespace braid::web {
 
@@ -53,10 +56,50 @@ const std::map<std::string, std::string>& usualTypes() {
     return types;
 }
 
-// What a URL path names under the root.
+// An open descriptor, closed at the end of its scope unless released.
+class OpenFd {
+public:
+    OpenFd() noexcept = default;
+    explicit OpenFd(int fd) noexcept : fd_(fd) {}
+    OpenFd(OpenFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    OpenFd& operator=(OpenFd&& other) noexcept {
+        std::swap(fd_, other.fd_);
+        return *this;
+    }
+    OpenFd(const OpenFd&) = delete;
+    OpenFd& operator=(const OpenFd&) = delete;
+    ~OpenFd() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+private:
+    int fd_ = -1;
+};
+
+// Opens `relative` under the directory `rootFd`, the kernel refusing any resolution that
+// would leave it: "..", absolute symlinks, symlinks pointing out, /proc's magic links
+// (openat2 with RESOLVE_BENEATH, Linux 5.6). O_NONBLOCK: opening a FIFO must not block.
+OpenFd openBeneath(int rootFd, const std::string& relative) {
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    do {
+        fd = ::syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof how);
+    } while (fd < 0 && errno == EINTR);
+    return OpenFd(static_cast<int>(fd));
+}
+
+// What a URL path names under the root: an open file, a directory, or nothing.
 struct Target {
     enum class Kind : std::uint8_t { notFound, redirect, file, directory } kind = Kind::notFound;
-    fs::path path;
+    std::string relative; // from the root directory
+    OpenFd file;          // for Kind::file
+    struct stat info{};
 };
 
 // A segment that could step outside the directory it is looked up in (after the channel's
@@ -66,35 +109,22 @@ bool unsafe(const std::string& segment) {
            segment.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos;
 }
 
-bool within(const fs::path& root, const fs::path& path) {
-    auto [rootEnd, pathAt] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
-    return rootEnd == root.end();
-}
-
-Target resolve(const fs::path& root, const Request& request) {
-    const std::vector<std::string>& segments = request.postpath;
-    fs::path path = root;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
-        const bool last = i + 1 == segments.size();
-        if (segments[i].empty() && last) {
-            break; // the trailing slash
-        }
-        if (segments[i].empty() || unsafe(segments[i])) {
-            return {};
-        }
-        path /= segments[i];
+// Opens what `relative` names (a file or a directory) under the root; `slash`: the URL
+// ended with one.
+Target open(int rootFd, std::string relative, bool slash) {
+    Target target;
+    target.relative = std::move(relative);
+    OpenFd fd = openBeneath(rootFd, target.relative);
+    if (fd.get() < 0 || ::fstat(fd.get(), &target.info) != 0) {
+        return target; // missing, unreadable, or a way out of the root
     }
-    std::error_code error;
-    fs::path real = fs::canonical(path, error);
-    if (error || !within(root, real)) {
-        return {}; // missing, or a link out of the root
+    if (S_ISDIR(target.info.st_mode)) {
+        target.kind = slash ? Target::Kind::directory : Target::Kind::redirect;
+    } else if (S_ISREG(target.info.st_mode)) {
+        target.kind = Target::Kind::file;
+        target.file = std::move(fd);
     }
-    fs::file_status status = fs::status(real, error);
-    if (fs::is_directory(status)) {
-        bool slash = segments.empty() || segments.back().empty();
-        return {slash ? Target::Kind::directory : Target::Kind::redirect, real};
-    }
-    return {fs::is_regular_file(status) ? Target::Kind::file : Target::Kind::notFound, real};
+    return target;
 }
 
 std::string lowerExtension(const fs::path& path) {
@@ -161,25 +191,19 @@ std::optional<ByteRange> parseRange(std::string_view header, std::uint64_t size)
     return ByteRange{*first, std::min(last.value_or(size - 1), size - 1)};
 }
 
-// Streams [offset, end) of an open file to a request each time the connection asks (a
-// pull producer), and finishes it. Keeps itself alive until then. A body no larger than
-// `small` is read and goes out with the headers in one write; a larger one by sendfile.
+// Streams [offset, end) of an open file to a request with sendfile each time the connection
+// asks (a pull producer), and finishes it. Keeps itself alive until then.
 class FileSender final : public IPullProducer {
 public:
     static void start(const std::shared_ptr<Request>& request, int fd, std::uint64_t offset,
-                      std::uint64_t end, std::size_t small) {
-        auto sender = std::make_shared<FileSender>(request, fd, offset, end, small);
+                      std::uint64_t end) {
+        auto sender = std::make_shared<FileSender>(request, fd, offset, end);
         sender->self_ = sender;
         request->registerProducer(static_cast<IPullProducer&>(*sender));
     }
 
-    FileSender(std::shared_ptr<Request> request, int fd, std::uint64_t offset, std::uint64_t end,
-               std::size_t small)
-        : request_(std::move(request)),
-          fd_(fd),
-          offset_(offset),
-          end_(end),
-          sendfile_(end - offset > small) {}
+    FileSender(std::shared_ptr<Request> request, int fd, std::uint64_t offset, std::uint64_t end)
+        : request_(std::move(request)), fd_(fd), offset_(offset), end_(end) {}
     FileSender(const FileSender&) = delete;
     FileSender& operator=(const FileSender&) = delete;
     FileSender(FileSender&&) = delete;
@@ -189,7 +213,7 @@ public:
     void resumeProducing() override {
         auto keep = self_; // finish() unregisters us: stay alive until the end of the call
         try {
-            offset_ += sendSome();
+            offset_ += request_->writeFile(fd_, offset_, static_cast<std::size_t>(end_ - offset_));
         } catch (const std::system_error& error) { // the file shrank or cannot be read
             Logger("braid.web")
                 .error("Sending {path}: {error}", fmt::arg("path", request_->path()),
@@ -205,16 +229,6 @@ public:
     void stopProducing() override { self_.reset(); }
 
 private:
-    std::size_t sendSome() {
-        auto left = static_cast<std::size_t>(end_ - offset_);
-        if (sendfile_) {
-            return request_->writeFile(fd_, offset_, left);
-        }
-        std::string piece = braid::detail::readFilePiece(fd_, offset_, left);
-        request_->write(piece);
-        return piece.size();
-    }
-
     // An incomplete response can only end with the connection: the client sees it short.
     void done(bool complete) {
         request_->unregisterProducer();
@@ -230,9 +244,18 @@ private:
     int fd_;
     std::uint64_t offset_;
     std::uint64_t end_;
-    bool sendfile_;
     std::shared_ptr<FileSender> self_;
 };
+
+// `length` bytes of the file from `offset` (it shrank: std::system_error, a 500).
+std::string readRange(int fd, std::uint64_t offset, std::size_t length) {
+    std::string body;
+    body.reserve(length);
+    while (body.size() < length) {
+        body += braid::detail::readFilePiece(fd, offset + body.size(), length - body.size());
+    }
+    return body;
+}
 
 // A path segment for a link: everything but unreserved characters and '/' escaped.
 std::string percentEncode(std::string_view text) {
@@ -281,71 +304,29 @@ bool notModified(const Request& request, const std::string& etag, std::time_t mo
     return false;
 }
 
-} // namespace
-
-File::File(const std::filesystem::path& path)
-    : contentTypes(usualTypes()), root_(fs::canonical(path)) {}
-
-std::vector<std::string> File::allowedMethods() const {
-    return {"GET", "HEAD"};
+// A directory without its slash: relative links inside it need one.
+RenderResult redirectToDirectory(Request& request) {
+    std::string location = request.path() + "/";
+    if (std::size_t query = request.uri().find('?'); query != std::string::npos) {
+        location += request.uri().substr(query);
+    }
+    request.setResponseCode(301);
+    request.setHeader("Location", location);
+    return fmt::format("<a href=\"{0}\">{0}</a>\n", escapeHtml(location));
 }
 
-RenderResult File::render_GET(Request& request) {
-    Target target = resolve(root_, request);
-    switch (target.kind) {
-    case Target::Kind::notFound: return NoResource().render(request);
-    case Target::Kind::redirect: {
-        // A directory without its slash: relative links inside it need one.
-        std::string location = request.path() + "/";
-        if (std::size_t query = request.uri().find('?'); query != std::string::npos) {
-            location += request.uri().substr(query);
-        }
-        request.setResponseCode(301);
-        request.setHeader("Location", location);
-        return fmt::format("<a href=\"{0}\">{0}</a>\n", escapeHtml(location));
-    }
-    case Target::Kind::directory: {
-        for (const std::string& name : indexNames) {
-            std::error_code error;
-            if (fs::is_regular_file(target.path / name, error)) {
-                target.path /= name;
-                target.kind = Target::Kind::file;
-                break;
-            }
-        }
-        if (target.kind == Target::Kind::directory) {
-            if (!allowDirectoryListing) {
-                return NoResource().render(request);
-            }
-            request.setHeader("Content-Type", "text/html; charset=utf-8");
-            return listing(request, target.path);
-        }
-        break;
-    }
-    case Target::Kind::file: break;
-    }
-    return serveFile(request, target.path);
-}
-
-RenderResult File::serveFile(Request& request, const std::filesystem::path& path) const {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat info{};
-    if (fd < 0 || ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        return NoResource().render(request);
-    }
+RenderResult serveFile(const File& file, Request& request, Target target) {
+    const struct stat& info = target.info;
     const auto size = static_cast<std::uint64_t>(info.st_size);
     const std::string etag = fmt::format(
         "\"{:x}-{:x}\"", size, (info.st_mtim.tv_sec * 1'000'000'000) + info.st_mtim.tv_nsec);
     request.setHeader("ETag", etag);
     request.setHeader("Last-Modified", detail::httpDate(static_cast<double>(info.st_mtim.tv_sec)));
     request.setHeader("Accept-Ranges", "bytes");
-    auto type = contentTypes.find(lowerExtension(path));
-    request.setHeader("Content-Type", type != contentTypes.end() ? type->second : defaultType);
+    auto type = file.contentTypes.find(lowerExtension(target.relative));
+    request.setHeader("Content-Type",
+                      type != file.contentTypes.end() ? type->second : file.defaultType);
     if (notModified(request, etag, info.st_mtim.tv_sec)) {
-        ::close(fd);
         request.setResponseCode(304);
         request.finish();
         return NOT_DONE_YET;
@@ -354,7 +335,6 @@ RenderResult File::serveFile(Request& request, const std::filesystem::path& path
     if (std::optional<std::string_view> header = request.getHeader("Range"); header && size > 0) {
         if (std::optional<ByteRange> asked = parseRange(*header, size)) {
             if (asked->first > asked->last) {
-                ::close(fd);
                 request.setResponseCode(416);
                 request.setHeader("Content-Range", fmt::format("bytes */{}", size));
                 return "";
@@ -368,13 +348,75 @@ RenderResult File::serveFile(Request& request, const std::filesystem::path& path
     const std::uint64_t length = size == 0 ? 0 : range.last - range.first + 1;
     request.setHeader("Content-Length", std::to_string(length));
     if (request.method() == "HEAD" || length == 0) {
-        ::close(fd);
         request.finish();
         return NOT_DONE_YET;
     }
-    FileSender::start(request.shared_from_this(), fd, range.first, range.first + length,
-                      sendfileAbove);
+    if (length <= file.sendfileAbove) { // read now, sent with the headers in one write
+        return readRange(target.file.get(), range.first, static_cast<std::size_t>(length));
+    }
+    FileSender::start(request.shared_from_this(), target.file.release(), range.first,
+                      range.first + length);
     return NOT_DONE_YET;
+}
+
+// The directory's index file, or a listing of it.
+RenderResult serveDirectory(const File& file, Request& request, int rootFd, const fs::path& root,
+                            const std::string& relative) {
+    for (const std::string& name : file.indexNames) {
+        Target index = open(rootFd, relative + "/" + name, false);
+        if (index.kind == Target::Kind::file) {
+            return serveFile(file, request, std::move(index));
+        }
+    }
+    if (!file.allowDirectoryListing) {
+        return NoResource().render(request);
+    }
+    request.setHeader("Content-Type", "text/html; charset=utf-8");
+    return listing(request, root / relative);
+}
+
+} // namespace
+
+File::File(const std::filesystem::path& path) : contentTypes(usualTypes()) {
+    fs::path real = fs::canonical(path);
+    bool directory = fs::is_directory(real);
+    root_ = directory ? real : real.parent_path();
+    rootName_ = directory ? "." : real.filename().string();
+    rootFd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootFd_ < 0) {
+        throw std::system_error(errno, std::generic_category(), "web::File: " + root_.string());
+    }
+}
+
+File::~File() {
+    ::close(rootFd_);
+}
+
+std::vector<std::string> File::allowedMethods() const {
+    return {"GET", "HEAD"};
+}
+
+RenderResult File::render_GET(Request& request) {
+    const std::vector<std::string>& segments = request.postpath;
+    std::string relative = rootName_;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        if (segments[i].empty() && i + 1 == segments.size()) {
+            break; // the trailing slash
+        }
+        if (segments[i].empty() || unsafe(segments[i])) {
+            return NoResource().render(request);
+        }
+        relative += "/" + segments[i];
+    }
+    Target target = open(rootFd_, relative, segments.empty() || segments.back().empty());
+    switch (target.kind) {
+    case Target::Kind::notFound: return NoResource().render(request);
+    case Target::Kind::redirect: return redirectToDirectory(request);
+    case Target::Kind::directory:
+        return serveDirectory(*this, request, rootFd_, root_, target.relative);
+    case Target::Kind::file: break;
+    }
+    return serveFile(*this, request, std::move(target));
 }
 
 } // namespace braid::web

@@ -19,8 +19,15 @@ namespace braid::web {
 
 class File : public Resource {
 public:
-    // `path`: a directory (served as a tree) or one file. It must exist.
+    // `path`: a directory (served as a tree) or one file. It must exist (else
+    // std::filesystem::filesystem_error). Paths are opened beneath it with openat2(2)'s
+    // RESOLVE_BENEATH, so the kernel refuses every way out (Linux 5.6 and later).
     explicit File(const std::filesystem::path& path);
+    ~File() override;
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+    File(File&&) = delete;
+    File& operator=(File&&) = delete;
 
     // File resolves the rest of the URL path itself, one checked segment at a time.
     [[nodiscard]] bool isLeaf() const override { return true; }
@@ -41,9 +48,9 @@ public:
     std::size_t sendfileAbove = std::size_t{64} * 1024;
 
 private:
-    RenderResult serveFile(Request& request, const std::filesystem::path& path) const;
-
-    std::filesystem::path root_; // canonical
+    std::filesystem::path root_; // the served directory (a file's own directory), canonical
+    std::string rootName_;       // "." for a directory; the file's name for one file
+    int rootFd_;                 // root_, opened O_PATH
 };
 
 } // namespace braid::web

@@ -270,8 +270,10 @@ std::size_t StreamConnection::writeFile(int fd, std::uint64_t offset, std::size_
         return 0;
     }
     materializeInPlace();
-    if (bufferedBytes() > 0) {
-        return 0; // the file's bytes go after what is queued: asked again once it drains
+    // What is queued (a response's headers) goes first, held back (MSG_MORE) to share its
+    // packet with the file's first bytes; if it cannot all go now, the file waits its turn.
+    if (!sendQueued(MSG_MORE) || bufferedBytes() > 0) {
+        return 0;
     }
     auto position = static_cast<off_t>(offset);
     ssize_t n;
@@ -302,9 +304,10 @@ void StreamConnection::append(std::string_view data) {
     out_.append(data);
 }
 
-void StreamConnection::flushOut() {
+// Sends what is queued, as much as the kernel takes; false when the connection failed.
+bool StreamConnection::sendQueued(int flags) {
     while (out_.size() > sent_) {
-        ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
+        ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL | flags);
         if (n > 0) {
             sent_ += static_cast<std::size_t>(n);
             continue;
@@ -314,9 +317,16 @@ void StreamConnection::flushOut() {
         }
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             fail(errnoFailure(errno));
-            return;
+            return false;
         }
         break; // the kernel's buffer is full: EPOLLOUT will tell us when to go on
+    }
+    return true;
+}
+
+void StreamConnection::flushOut() {
+    if (!sendQueued(0)) {
+        return;
     }
     if (bufferedBytes() == 0) {
         out_.clear();

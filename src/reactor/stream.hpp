@@ -72,6 +72,7 @@ private:
     void updateInterest();
     void doRead();
     void deliver(std::size_t length);
+    bool sendQueued(int flags);
     void flushOut();
     bool sendDirect(std::string_view data);
     void onDrained();

@@ -44,7 +44,7 @@ std::string clientHost(const Request& request) {
 
 std::string combinedLogFormatter(double timestamp, const Request& request) {
     std::string length = request.sentLength() == 0 ? "-" : std::to_string(request.sentLength());
-    return fmt::format("{} - - [{}] \"{} {} {}\" {} {} \"{}\" \"{}\"", clientHost(request),
+    return fmt::format(R"({} - - [{}] "{} {} {}" {} {} "{}" "{}")", clientHost(request),
                        logTime(timestamp), escape(request.method()), escape(request.uri()),
                        escape(request.clientproto()), request.code(), length,
                        escape(request.getHeader("Referer").value_or("-")),

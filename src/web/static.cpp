@@ -129,8 +129,8 @@ Target open(int rootFd, std::string relative, bool slash) {
 
 std::string lowerExtension(const fs::path& path) {
     std::string extension = path.extension().string();
-    std::transform(extension.begin(), extension.end(), extension.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(extension, extension.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return extension;
 }
 
@@ -178,17 +178,17 @@ std::optional<ByteRange> parseRange(std::string_view header, std::uint64_t size)
             return std::nullopt;
         }
         if (*last == 0) {
-            return ByteRange{1, 0};
+            return ByteRange{.first = 1, .last = 0};
         }
-        return ByteRange{size - std::min(*last, size), size - 1};
+        return ByteRange{.first = size - std::min(*last, size), .last = size - 1};
     }
     if (dash + 1 < spec.size() && (!last || *last < *first)) {
         return std::nullopt;
     }
     if (*first >= size) {
-        return ByteRange{1, 0};
+        return ByteRange{.first = 1, .last = 0};
     }
-    return ByteRange{*first, std::min(last.value_or(size - 1), size - 1)};
+    return ByteRange{.first = *first, .last = std::min(last.value_or(size - 1), size - 1)};
 }
 
 // Streams [offset, end) of an open file to a request with sendfile each time the connection
@@ -278,7 +278,7 @@ std::string listing(const Request& request, const fs::path& directory) {
     for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
         entries.emplace_back(entry.path().filename().string(), entry.is_directory(error));
     }
-    std::sort(entries.begin(), entries.end());
+    std::ranges::sort(entries);
     std::string title = escapeHtml("Directory listing for " + request.path());
     std::string page = fmt::format("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                                    "<title>{0}</title></head>\n<body><h1>{0}</h1>\n<ul>\n",
@@ -331,7 +331,7 @@ RenderResult serveFile(const File& file, Request& request, Target target) {
         request.finish();
         return NOT_DONE_YET;
     }
-    ByteRange range{0, size == 0 ? 0 : size - 1};
+    ByteRange range{.first = 0, .last = size == 0 ? 0 : size - 1};
     if (std::optional<std::string_view> header = request.getHeader("Range"); header && size > 0) {
         if (std::optional<ByteRange> asked = parseRange(*header, size)) {
             if (asked->first > asked->last) {
@@ -363,7 +363,7 @@ RenderResult serveFile(const File& file, Request& request, Target target) {
 RenderResult serveDirectory(const File& file, Request& request, int rootFd, const fs::path& root,
                             const std::string& relative) {
     for (const std::string& name : file.indexNames) {
-        Target index = open(rootFd, relative + "/" + name, false);
+        Target index = open(rootFd, fmt::format("{}/{}", relative, name), false);
         if (index.kind == Target::Kind::file) {
             return serveFile(file, request, std::move(index));
         }
@@ -375,14 +375,19 @@ RenderResult serveDirectory(const File& file, Request& request, int rootFd, cons
     return listing(request, root / relative);
 }
 
+// The directory File opens paths under: `path`, or the directory of the one file it is.
+fs::path servedDirectory(const fs::path& path) {
+    fs::path real = fs::canonical(path);
+    return fs::is_directory(real) ? real : real.parent_path();
+}
+
 } // namespace
 
-File::File(const std::filesystem::path& path) : contentTypes(usualTypes()) {
-    fs::path real = fs::canonical(path);
-    bool directory = fs::is_directory(real);
-    root_ = directory ? real : real.parent_path();
-    rootName_ = directory ? "." : real.filename().string();
-    rootFd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+File::File(const std::filesystem::path& path)
+    : contentTypes(usualTypes()),
+      root_(servedDirectory(path)),
+      rootName_(fs::is_directory(path) ? "." : fs::canonical(path).filename().string()),
+      rootFd_(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
     if (rootFd_ < 0) {
         throw std::system_error(errno, std::generic_category(), "web::File: " + root_.string());
     }

@@ -11,28 +11,13 @@ import sys
 import time
 import unittest
 
+from loopback import free_port, wait_for_port
+
 EXAMPLES = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/examples"
 HERE = os.path.dirname(os.path.abspath(__file__))
 TWISTED = os.path.join(HERE, "..", "..", "examples", "twisted")  # the seeds' own programs
 PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-twisted
 TIMEOUT = 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, deadline=10.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}")
 
 
 def example(name):

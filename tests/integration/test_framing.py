@@ -9,36 +9,17 @@ near MAX_LENGTH, any byte where the framing allows it) and checks every answer.
 Run by ctest as: /usr/bin/python3 test_framing.py <path of braid's framing_peer>
 """
 import os
-import socket
 import subprocess
 import sys
-import time
 import unittest
+
+from loopback import free_port, wait_for_port
 
 BRAID_PEER = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/tests/integration/framing_peer"
 TWISTED_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "framing_peer.py")
 PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-twisted
 TIMEOUT = 60
 COUNT = 200
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, process, deadline=15.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}")
 
 
 PEERS = {"braid": [BRAID_PEER], "twisted": [PYTHON, TWISTED_PEER]}

@@ -16,8 +16,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+from loopback import free_port, wait_for_port
 
 BRAID = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/apps/braid/braid"
 MEMCACHED = shutil.which("memcached") or "/usr/bin/memcached"
@@ -25,25 +26,6 @@ TIMEOUT = 10
 # Sent after each case: a miss answered "EN Ofinish", which no case asks for.
 SENTINEL = b"mg __end__ Ofinish\r\n"
 FINISHED = b"EN Ofinish\r\n"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, process, deadline=TIMEOUT):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 class ServerProcess:

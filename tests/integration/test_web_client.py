@@ -12,28 +12,13 @@ import tempfile
 import time
 import unittest
 
+from loopback import free_port, wait_for_port
+
 BLOCKING_INPUT = sys.argv.pop(2) if len(sys.argv) > 2 else "build/debug-asan/examples/blocking_input"
 WEB_FETCH = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/tests/integration/web_fetch"
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-twisted
 TIMEOUT = 30
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, deadline=15.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}")
 
 
 class ServerProcess:
@@ -172,7 +157,6 @@ class AgainstStaticServers(unittest.TestCase):
             ["Failed to download `a_bad_url`."]))
         # The bad URL fails at once, before any download completes.
         self.assertEqual(lines[0], "Failed to download `a_bad_url`.")
-
 
 
 NGINX_CONF = """daemon off;

@@ -5,10 +5,9 @@
 // bytes, each to a fresh server; the replies must be the same bytes (the parser may not
 // depend on how reads are split). Inputs asking for stats are only run, not compared:
 // stats report CPU time.
-#include <braid/error.hpp>
+#include "serve_in_pieces.hpp"
 #include <braid/memcache/server.hpp>
 #include <braid/task/clock.hpp>
-#include <braid/testing/string_transport.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -27,21 +26,7 @@ std::string serve(std::string_view input, std::string_view sizes) {
     braid::task::Clock clock;
     auto server = std::make_shared<braid::memcache::Server>(options);
     auto factory = std::make_shared<braid::memcache::ServerFactory>(server, clock);
-    braid::testing::StringTransport transport(clock);
-    std::unique_ptr<braid::Protocol> protocol =
-        factory->buildProtocol(braid::Address::ipv4("127.0.0.1", 1));
-    protocol->makeConnection(transport);
-    std::size_t at = 0;
-    std::size_t turn = 0;
-    while (at < input.size() && !transport.disconnecting) {
-        std::size_t size = sizes.empty()
-                               ? input.size()
-                               : 1 + static_cast<unsigned char>(sizes[turn++ % sizes.size()]) % 64;
-        protocol->dataReceived(input.substr(at, size));
-        at += size;
-    }
-    protocol->connectionLost(braid::Failure(braid::ConnectionDone()));
-    return transport.value();
+    return braid::fuzz::serveInPieces(*factory, clock, input, sizes);
 }
 
 } // namespace

@@ -4,9 +4,8 @@
 // Oracle: the input is fed once whole and once in pieces whose sizes come from its first
 // bytes, each to a fresh Site; the responses must be the same bytes (the channel may not
 // depend on how reads are split).
-#include <braid/error.hpp>
+#include "serve_in_pieces.hpp"
 #include <braid/task/clock.hpp>
-#include <braid/testing/string_transport.hpp>
 #include <braid/web/resource.hpp>
 #include <braid/web/site.hpp>
 
@@ -70,21 +69,7 @@ std::string serve(std::string_view input, std::string_view sizes) {
     auto site = std::make_shared<braid::web::Site>(root, limits);
     site->wallClock = [] { return 0.0; };
     braid::task::Clock clock;
-    braid::testing::StringTransport transport(clock);
-    std::unique_ptr<braid::Protocol> protocol =
-        site->buildProtocol(braid::Address::ipv4("127.0.0.1", 1));
-    protocol->makeConnection(transport);
-    std::size_t at = 0;
-    std::size_t turn = 0;
-    while (at < input.size() && !transport.disconnecting) {
-        std::size_t size = sizes.empty()
-                               ? input.size()
-                               : 1 + static_cast<unsigned char>(sizes[turn++ % sizes.size()]) % 64;
-        protocol->dataReceived(input.substr(at, size));
-        at += size;
-    }
-    braid::detail::deliverConnectionLost(*protocol, braid::Failure(braid::ConnectionDone()));
-    return transport.value();
+    return braid::fuzz::serveInPieces(*site, clock, input, sizes);
 }
 
 } // namespace

@@ -2,7 +2,8 @@
 examples/blocking_input.cpp) against Twisted's web server (web_server.py, and
 `twisted web --path`), Python's http.server and nginx, over loopback. No internet needed.
 
-Run by ctest as: /usr/bin/python3 test_web_client.py <web_fetch> <blocking_input>
+Run by ctest as:
+    /usr/bin/python3 test_web_client.py <web_fetch> <blocking_input> <braid runner>
 """
 import os
 import socket
@@ -14,6 +15,7 @@ import unittest
 
 from loopback import free_port, wait_for_port
 
+BRAID = sys.argv.pop(3) if len(sys.argv) > 3 else "build/debug-asan/apps/braid/braid"
 BLOCKING_INPUT = sys.argv.pop(2) if len(sys.argv) > 2 else "build/debug-asan/examples/blocking_input"
 WEB_FETCH = sys.argv.pop(1) if len(sys.argv) > 1 else "build/debug-asan/tests/integration/web_fetch"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,18 +145,26 @@ class AgainstStaticServers(unittest.TestCase):
             server.stop()
 
     def test_blocking_input_seed(self):
-        """Seed 001: several getPage downloads at once, one bad URL."""
-        urls = [f"http://127.0.0.1:{self.twisted_port}/a.txt",
-                f"http://127.0.0.1:{self.python_port}/b.txt",
-                f"http://127.0.0.1:{self.twisted_port}/big.bin",
-                "a_bad_url"]
-        result = subprocess.run([BLOCKING_INPUT, *urls], capture_output=True, text=True,
-                                timeout=TIMEOUT)
+        """Seed 001: several getPage downloads at once from a local `braid web`, and a bad
+        URL and a missing page that fail."""
+        braid = subprocess.Popen([BRAID, "web", "--listen", "tcp:0:interface=127.0.0.1",
+                                  "--path", self.directory.name, "--no-access-log"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            port = int(braid.stdout.readline().rsplit(":", 1)[1])  # "... listening on H:P"
+            base = f"http://127.0.0.1:{port}"
+            good = [f"{base}/a.txt", f"{base}/b.txt", f"{base}/big.bin"]
+            urls = [*good, f"{base}/missing.txt", "a_bad_url"]
+            result = subprocess.run([BLOCKING_INPUT, *urls], capture_output=True, text=True,
+                                    timeout=TIMEOUT)
+        finally:
+            braid.terminate()
+            braid.communicate(timeout=TIMEOUT)
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = result.stdout.splitlines()
         self.assertEqual(sorted(lines), sorted(
-            [f"Successfully downloaded `{url}`." for url in urls[:3]] +
-            ["Failed to download `a_bad_url`."]))
+            [f"Successfully downloaded `{url}`." for url in good] +
+            [f"Failed to download `{url}`." for url in urls[3:]]))
         # The bad URL fails at once, before any download completes.
         self.assertEqual(lines[0], "Failed to download `a_bad_url`.")
 

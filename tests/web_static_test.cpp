@@ -11,9 +11,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -26,13 +29,17 @@ void writeFile(const fs::path& path, std::string_view content) {
     std::ofstream(path, std::ios::binary) << content;
 }
 
-// A served tree and, beside it, a file it must never give out.
-class WebStaticTest : public ::testing::Test {
+enum class Delivery : std::uint8_t { whole, bytes, random };
+
+// A served tree and, beside it, a file it must never give out. Requests reach the server
+// whole, a byte at a time, or in random pieces, as the parameter says.
+class WebStaticTest : public ::testing::TestWithParam<Delivery> {
 protected:
     void SetUp() override {
-        base_ = fs::temp_directory_path() /
-                ("braid-static-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        std::ranges::replace(name, '/', '-'); // "Test/0": one directory, not two
+        base_ =
+            fs::temp_directory_path() / ("braid-static-" + std::to_string(::getpid()) + "-" + name);
         fs::create_directories(base_ / "root" / "sub");
         fs::create_directories(base_ / "root" / "withindex");
         root_ = base_ / "root";
@@ -59,13 +66,27 @@ protected:
         testing::StringTransport transport(clock_);
         std::unique_ptr<Protocol> channel = site_->buildProtocol(Address::ipv4("127.0.0.1", 1));
         channel->makeConnection(transport);
-        channel->dataReceived(std::string(method) + " " + std::string(target) +
+        deliver(*channel, std::string(method) + " " + std::string(target) +
                               " HTTP/1.1\r\nHost: test\r\n" + std::string(headers) + "\r\n");
         for (int turns = 0; transport.producer() != nullptr && turns < 1000; ++turns) {
             dynamic_cast<IPullProducer&>(*transport.producer()).resumeProducing();
         }
         channel->connectionLost(Failure(ConnectionDone()));
         return transport.value();
+    }
+
+    static void deliver(Protocol& channel, std::string_view request) {
+        std::mt19937 random(7);
+        for (std::size_t at = 0; at < request.size();) {
+            std::size_t size = request.size();
+            if (GetParam() == Delivery::bytes) {
+                size = 1;
+            } else if (GetParam() == Delivery::random) {
+                size = std::uniform_int_distribution<std::size_t>(1, 17)(random);
+            }
+            channel.dataReceived(request.substr(at, size));
+            at += size;
+        }
     }
 
     static std::string body(const std::string& response) {
@@ -90,7 +111,10 @@ protected:
     std::shared_ptr<Site> site_;
 };
 
-TEST_F(WebStaticTest, ServesAFileWithItsTypeLengthAndValidators) {
+INSTANTIATE_TEST_SUITE_P(Delivery, WebStaticTest,
+                         ::testing::Values(Delivery::whole, Delivery::bytes, Delivery::random));
+
+TEST_P(WebStaticTest, ServesAFileWithItsTypeLengthAndValidators) {
     std::string response = get("/hello.txt");
     EXPECT_TRUE(response.starts_with("HTTP/1.1 200 OK\r\n")) << response;
     EXPECT_EQ("Hello, world!", body(response));
@@ -103,7 +127,7 @@ TEST_F(WebStaticTest, ServesAFileWithItsTypeLengthAndValidators) {
     EXPECT_EQ("application/octet-stream", header(get("/data.bin"), "Content-Type"));
 }
 
-TEST_F(WebStaticTest, ALargeFileStreamsWhole) {
+TEST_P(WebStaticTest, ALargeFileStreamsWhole) {
     std::string response = get("/big.txt");
     EXPECT_EQ(std::to_string(big_.size()), header(response, "Content-Length"));
     EXPECT_EQ(big_, body(response));
@@ -111,12 +135,12 @@ TEST_F(WebStaticTest, ALargeFileStreamsWhole) {
 
 // A file that shrinks while it is sent cannot complete its response: the connection ends
 // (the client sees the body short of its Content-Length) and the error is logged.
-TEST_F(WebStaticTest, AFileThatShrinksWhileSentEndsTheConnection) {
+TEST_P(WebStaticTest, AFileThatShrinksWhileSentEndsTheConnection) {
     braid::testing::LogCapture log;
     testing::StringTransport transport(clock_);
     std::unique_ptr<Protocol> channel = site_->buildProtocol(Address::ipv4("127.0.0.1", 1));
     channel->makeConnection(transport);
-    channel->dataReceived("GET /big.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    deliver(*channel, "GET /big.txt HTTP/1.1\r\nHost: test\r\n\r\n");
     fs::resize_file(root_ / "big.txt", 100);
     for (int turns = 0; transport.producer() != nullptr && turns < 1000; ++turns) {
         dynamic_cast<IPullProducer&>(*transport.producer()).resumeProducing();
@@ -128,7 +152,7 @@ TEST_F(WebStaticTest, AFileThatShrinksWhileSentEndsTheConnection) {
 }
 
 // Request::writeFile with no Content-Length: the file's bytes are read and sent as chunks.
-TEST_F(WebStaticTest, WriteFileWithoutALengthIsChunked) {
+TEST_P(WebStaticTest, WriteFileWithoutALengthIsChunked) {
     class Whole : public Resource {
     public:
         explicit Whole(fs::path path) : path_(std::move(path)) {}
@@ -167,21 +191,21 @@ TEST_F(WebStaticTest, WriteFileWithoutALengthIsChunked) {
 
 // A relative link that stays inside the root is followed; a FIFO is not a file to serve
 // (and opening it must not block the loop).
-TEST_F(WebStaticTest, LinksWithinTheRootAreFollowedAndFifosRefused) {
+TEST_P(WebStaticTest, LinksWithinTheRootAreFollowedAndFifosRefused) {
     fs::create_symlink("../hello.txt", root_ / "sub" / "alias.txt");
     ASSERT_EQ(::mkfifo((root_ / "pipe").c_str(), 0600), 0);
     EXPECT_EQ("Hello, world!", body(get("/sub/alias.txt")));
     EXPECT_TRUE(get("/pipe").starts_with("HTTP/1.1 404 "));
 }
 
-TEST_F(WebStaticTest, HeadSendsTheHeadersOnly) {
+TEST_P(WebStaticTest, HeadSendsTheHeadersOnly) {
     std::string response = get("/hello.txt", {}, "HEAD");
     EXPECT_TRUE(response.starts_with("HTTP/1.1 200 OK\r\n"));
     EXPECT_EQ("13", header(response, "Content-Length"));
     EXPECT_EQ("", body(response));
 }
 
-TEST_F(WebStaticTest, ConditionalRequestsGet304) {
+TEST_P(WebStaticTest, ConditionalRequestsGet304) {
     std::string first = get("/hello.txt");
     std::string etag = header(first, "ETag");
     std::string modified = header(first, "Last-Modified");
@@ -197,7 +221,7 @@ TEST_F(WebStaticTest, ConditionalRequestsGet304) {
     EXPECT_TRUE(older.starts_with("HTTP/1.1 200"));
 }
 
-TEST_F(WebStaticTest, SingleRanges) {
+TEST_P(WebStaticTest, SingleRanges) {
     std::string middle = get("/data.bin", "Range: bytes=2-5\r\n");
     EXPECT_TRUE(middle.starts_with("HTTP/1.1 206 Partial Content\r\n")) << middle;
     EXPECT_EQ("2345", body(middle));
@@ -215,7 +239,7 @@ TEST_F(WebStaticTest, SingleRanges) {
     EXPECT_EQ("0123456789", body(get("/data.bin", "Range: pages=1\r\n")));
 }
 
-TEST_F(WebStaticTest, Directories) {
+TEST_P(WebStaticTest, Directories) {
     std::string redirect = get("/sub?x=1");
     EXPECT_TRUE(redirect.starts_with("HTTP/1.1 301")) << redirect;
     EXPECT_EQ("/sub/?x=1", header(redirect, "Location"));
@@ -228,7 +252,7 @@ TEST_F(WebStaticTest, Directories) {
     EXPECT_NE(std::string::npos, get("/").find("hello.txt"));
 }
 
-TEST_F(WebStaticTest, ListingCanBeTurnedOff) {
+TEST_P(WebStaticTest, ListingCanBeTurnedOff) {
     auto file = std::make_shared<File>(root_);
     file->allowDirectoryListing = false;
     site_ = std::make_shared<Site>(file);
@@ -236,7 +260,7 @@ TEST_F(WebStaticTest, ListingCanBeTurnedOff) {
     EXPECT_TRUE(get("/withindex/").starts_with("HTTP/1.1 200"));
 }
 
-TEST_F(WebStaticTest, NeverAByteFromOutsideTheRoot) {
+TEST_P(WebStaticTest, NeverAByteFromOutsideTheRoot) {
     for (std::string_view target :
          {"/../secret", "/sub/../../secret", "/%2e%2e/secret", "/%2E%2E/secret",
           "/sub/..%2f..%2fsecret", "/sub%2f..%2f..%2fsecret", "/sub%5c..%5c..%5csecret",

@@ -243,6 +243,23 @@ void ReactorCore::endLinger(LingeringClose& lingering) {
     }
 }
 
+void ReactorCore::again(StreamConnection& connection) {
+    again_.push_back(&connection);
+}
+
+void ReactorCore::forgetAgain(StreamConnection& connection) {
+    std::erase(again_, &connection);
+}
+
+// One pass: connections asking again while served are served in the next iteration.
+void ReactorCore::serveAgain() {
+    std::vector<StreamConnection*> batch;
+    batch.swap(again_);
+    for (StreamConnection* connection : batch) {
+        connection->serveAgain();
+    }
+}
+
 void ReactorCore::finishIteration() {
     while (!deferred_.empty()) {
         std::vector<StreamConnection*> batch;
@@ -268,12 +285,13 @@ void ReactorCore::closeAllConnections() {
         }
     }
     deferred_.clear();
+    again_.clear();
 }
 
 // --- the loop ----------------------------------------------------------------------------
 
 int ReactorCore::pollTimeoutMs(double maxSeconds) const {
-    if (!deferred_.empty() || exitLoop_) {
+    if (!deferred_.empty() || !again_.empty() || exitLoop_) {
         return 0;
     }
     double wait = maxSeconds;
@@ -306,6 +324,7 @@ void ReactorCore::runTimers() {
 
 void ReactorCore::iterate(double timeout) {
     poller->poll(pollTimeoutMs(timeout));
+    serveAgain();
     finishIteration();
     runTimers();
 }

@@ -51,6 +51,11 @@ public:
     // The connection has work for the end of this iteration (closing, half-closing):
     // done there so that a protocol is never destroyed while one of its methods runs.
     void defer(StreamConnection& connection);
+    // The connection has more to do than its edge-triggered events will say (reads left
+    // after its share of this iteration, a pull producer to ask again): it is served at the
+    // start of the next iteration, which then does not sleep. forgetAgain() when it closes.
+    void again(StreamConnection& connection);
+    void forgetAgain(StreamConnection& connection);
     [[nodiscard]] std::size_t connectionCount() const noexcept { return connectionCount_; }
 
     // Keeps an object (a port or connector being stopped) alive until the end of the
@@ -100,6 +105,7 @@ private:
 
     void runTimers();
     void finishIteration();
+    void serveAgain();
     [[nodiscard]] int pollTimeoutMs(double maxSeconds) const;
     void fireStartup();
     void beginShutdown();
@@ -113,6 +119,7 @@ private:
     std::vector<std::unique_ptr<StreamConnection>> connections_; // by fd
     std::size_t connectionCount_ = 0;
     std::vector<StreamConnection*> deferred_;
+    std::vector<StreamConnection*> again_;
     std::vector<std::shared_ptr<void>> keepAlive_;
     std::vector<std::shared_ptr<ListeningPort>> ports_;
     std::vector<std::weak_ptr<Connector>> connectors_;

@@ -23,11 +23,13 @@ namespace {
 
 std::uint32_t toEpoll(std::uint32_t interest) {
     return ((interest & Poller::readable) != 0 ? EPOLLIN | EPOLLRDHUP : 0U) |
-           ((interest & Poller::writable) != 0 ? EPOLLOUT : 0U);
+           ((interest & Poller::writable) != 0 ? EPOLLOUT : 0U) |
+           ((interest & Poller::edge) != 0 ? EPOLLET : 0U);
 }
 
 std::uint32_t fromEpoll(std::uint32_t events) {
     return ((events & (EPOLLIN | EPOLLRDHUP)) != 0 ? Poller::readable : 0U) |
+           ((events & EPOLLRDHUP) != 0 ? Poller::peerClosed : 0U) |
            ((events & EPOLLOUT) != 0 ? Poller::writable : 0U) |
            ((events & EPOLLHUP) != 0 ? Poller::hangup : 0U) |
            ((events & EPOLLERR) != 0 ? Poller::error : 0U);

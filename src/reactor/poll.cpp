@@ -65,6 +65,7 @@ private:
 
     static std::uint32_t fromPoll(short revents) {
         return ((revents & (POLLIN | POLLRDHUP)) != 0 ? Poller::readable : 0U) |
+               ((revents & POLLRDHUP) != 0 ? Poller::peerClosed : 0U) |
                ((revents & POLLOUT) != 0 ? Poller::writable : 0U) |
                ((revents & POLLHUP) != 0 ? Poller::hangup : 0U) |
                ((revents & (POLLERR | POLLNVAL)) != 0 ? Poller::error : 0U);

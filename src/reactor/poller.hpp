@@ -26,6 +26,13 @@ public:
     static constexpr std::uint32_t writable = 2;
     static constexpr std::uint32_t hangup = 4;
     static constexpr std::uint32_t error = 8;
+    // In an interest: report readiness only when it changes (epoll's EPOLLET); the handler
+    // then reads and writes until EAGAIN, or asks to be served again (ReactorCore::again).
+    // Backends without edges (poll) ignore it.
+    static constexpr std::uint32_t edge = 16;
+    // Reported with readable: the peer shut down its side (EPOLLRDHUP). Edge-triggered, its
+    // end of file is then read even after a short read.
+    static constexpr std::uint32_t peerClosed = 32;
 
     Poller() = default;
     Poller(const Poller&) = delete;

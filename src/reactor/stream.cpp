@@ -17,6 +17,7 @@
 #include <cstring>
 #include <functional>
 #include <system_error>
+#include <utility>
 
 namespace braid::detail {
 
@@ -58,7 +59,7 @@ StreamConnection::~StreamConnection() {
 
 void StreamConnection::start(std::unique_ptr<Protocol> protocol) {
     protocol_ = std::move(protocol);
-    interest_ = Poller::readable;
+    interest_ = Poller::readable | Poller::edge;
     core_.poller->add(fd_, interest_, *this);
     callProtocol("connectionMade", [&] { protocol_->makeConnection(*this); });
 }
@@ -74,10 +75,10 @@ void StreamConnection::updateInterest() {
     if (fd_ < 0) {
         return;
     }
-    // A pull producer is asked for more each time the socket can take more, even when its
-    // last chunk went straight to the kernel and left nothing queued.
-    bool wantsToWrite = bufferedBytes() > 0 || pullProducer_ != nullptr;
-    std::uint32_t wanted = (wantsToRead() ? Poller::readable : 0U) |
+    // Edge-triggered, like nginx: an event only when readiness changes, so no epoll_ctl
+    // per request, and connections are served in the order their data came.
+    bool wantsToWrite = bufferedBytes() > 0 || socketFull_;
+    std::uint32_t wanted = Poller::edge | (wantsToRead() ? Poller::readable : 0U) |
                            (!closeReason_ && wantsToWrite ? Poller::writable : 0U);
     if (wanted != interest_) {
         interest_ = wanted;
@@ -90,7 +91,11 @@ void StreamConnection::onReady(std::uint32_t events) {
         return;
     }
     if ((events & Poller::writable) != 0) {
+        socketFull_ = false;
         flushOut();
+    }
+    if ((events & Poller::peerClosed) != 0) {
+        peerClosed_ = true;
     }
     if ((events & (Poller::readable | Poller::hangup | Poller::error)) != 0 && wantsToRead()) {
         doRead();
@@ -109,8 +114,8 @@ void StreamConnection::doRead() {
         ssize_t n = ::recv(fd_, core_.readBuffer.get(), ReactorCore::readBufferSize, 0);
         if (n > 0) {
             deliver(static_cast<std::size_t>(n));
-            if (static_cast<std::size_t>(n) < ReactorCore::readBufferSize) {
-                return; // the socket is drained (level-triggered: more will wake us)
+            if (static_cast<std::size_t>(n) < ReactorCore::readBufferSize && !peerClosed_) {
+                return; // the socket is drained: bytes that come now make a new edge
             }
         } else if (n == 0) {
             // The peer shut down its side. What we still have to write is kept: the
@@ -127,6 +132,32 @@ void StreamConnection::doRead() {
             }
             return;
         }
+    }
+    // Its share of this iteration is read and more may wait: no new edge will say so.
+    if (wantsToRead()) {
+        moreToRead_ = true;
+        serveAgainLater();
+    }
+}
+
+void StreamConnection::serveAgainLater() {
+    if (!againQueued_) {
+        againQueued_ = true;
+        core_.again(*this);
+    }
+}
+
+void StreamConnection::serveAgain() {
+    againQueued_ = false;
+    if (closeReason_) {
+        return;
+    }
+    if (std::exchange(moreToRead_, false) && wantsToRead()) {
+        doRead();
+    }
+    if (std::exchange(pullAgain_, false) && pullProducer_ != nullptr && !closeReason_ &&
+        bufferedBytes() == 0 && !socketFull_) {
+        onDrained();
     }
 }
 
@@ -288,7 +319,10 @@ std::size_t StreamConnection::writeFile(int fd, std::uint64_t offset, std::size_
                                 "the file to send ended early");
     }
     switch (errno) {
-    case EAGAIN: return 0; // the kernel's buffer is full: EPOLLOUT asks the producer again
+    case EAGAIN: // the kernel's buffer is full: its writable edge asks the producer again
+        socketFull_ = true;
+        updateInterest();
+        return 0;
     case EINVAL:
     case ENOSYS: return ITransport::writeFile(fd, offset, count); // a file sendfile cannot read
     case EIO: throw std::system_error(errno, std::generic_category(), "reading a file to send");
@@ -345,6 +379,12 @@ void StreamConnection::onDrained() {
         core_.guarded("resumeProducing", [&] { pullProducer_->resumeProducing(); });
         if (bufferedBytes() > 0) {
             return;
+        }
+        if (pullProducer_ != nullptr && !socketFull_) {
+            // Its piece went straight to the kernel, which can take more: no event will
+            // say so, so ask again next iteration (not now: other connections first).
+            pullAgain_ = true;
+            serveAgainLater();
         }
     }
     if (writeShutRequested_ && !writeShut_) {
@@ -453,6 +493,10 @@ void StreamConnection::closeNow(const Failure& reason) {
     if (fd_ < 0) {
         return;
     }
+    if (againQueued_) {
+        core_.forgetAgain(*this);
+        againQueued_ = false;
+    }
     core_.poller->remove(fd_, *this);
     if (reason.check<ConnectionDone>() && !readShut_) {
         core_.linger(fd_); // the peer may still be sending: see LingeringClose
@@ -518,7 +562,10 @@ void StreamConnection::registerProducer(IPullProducer& producer) {
     }
     pullProducer_ = &producer;
     producer.resumeProducing(); // a pull producer writes when asked: ask for the first chunk
-    updateInterest();
+    if (pullProducer_ != nullptr && bufferedBytes() == 0 && !socketFull_) {
+        pullAgain_ = true;
+        serveAgainLater();
+    }
 }
 
 void StreamConnection::unregisterProducer() {

@@ -34,6 +34,8 @@ public:
     // End-of-iteration work asked for through ReactorCore::defer(). Returns true when
     // the connection is closed and can be destroyed.
     bool finishIteration();
+    // Called by the reactor for serveAgainLater(): reads left over, a pull producer to ask.
+    void serveAgain();
     // Closes at once with `reason` (reactor shutdown).
     void closeNow(const Failure& reason);
 
@@ -71,6 +73,7 @@ private:
     [[nodiscard]] bool wantsToRead() const noexcept;
     void updateInterest();
     void doRead();
+    void serveAgainLater();
     void deliver(std::size_t length);
     bool sendQueued(int flags);
     void flushOut();
@@ -117,6 +120,11 @@ private:
     bool throttled_ = false;     // above the high-water mark
     bool writeShutRequested_ = false;
     bool writeShut_ = false;
+    bool socketFull_ = false;  // writeFile() met EAGAIN: wait for the writable edge
+    bool againQueued_ = false; // in the reactor's serve-again list
+    bool moreToRead_ = false;  // its share of reads ended with bytes perhaps left
+    bool pullAgain_ = false;   // the pull producer is to be asked again
+    bool peerClosed_ = false;  // EPOLLRDHUP seen: read on to the end of file
 };
 
 } // namespace braid::detail

@@ -1,6 +1,8 @@
-// The epoll backend: level-triggered, so a handler that reads part of what is there is
-// called again on the next iteration; interest changes are one epoll_ctl each, and the
-// transports only change interest when a write comes back short or reading pauses.
+// The epoll backend. Level-triggered by default, so a handler that reads part of what is
+// there is called again on the next iteration; handlers that ask for Poller::edge (stream
+// connections) are edge-triggered and keep track of what is left themselves. Interest
+// changes are one epoll_ctl each; transports change interest only when a write comes back
+// short or reading pauses.
 #include "poller.hpp"
 #include <braid/error.hpp>
 

@@ -25,4 +25,13 @@ std::string readFilePiece(int fd, std::uint64_t offset, std::size_t count) {
     return piece;
 }
 
+std::size_t writeFilePiece(IConsumer& consumer, int fd, std::uint64_t offset, std::size_t count) {
+    if (count == 0) {
+        return 0;
+    }
+    std::string piece = readFilePiece(fd, offset, count);
+    consumer.write(piece);
+    return piece.size();
+}
+
 } // namespace braid::detail

@@ -235,9 +235,7 @@ std::size_t Request::writeFile(int fd, std::uint64_t offset, std::size_t count) 
         return count; // no body is sent: taken, as write() takes it
     }
     if (chunked_ || !channel_->isHead(*this)) { // framing, or held behind earlier responses
-        std::string piece = braid::detail::readFilePiece(fd, offset, count);
-        write(piece);
-        return piece.size();
+        return braid::detail::writeFilePiece(*this, fd, offset, count);
     }
     std::size_t sent = channel_->transport->writeFile(fd, offset, count);
     sentLength_ += sent;

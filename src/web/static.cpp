@@ -56,7 +56,7 @@ const std::map<std::string, std::string>& usualTypes() {
     return types;
 }
 
-// An open descriptor, closed at the end of its scope unless released.
+// An open descriptor, closed at the end of its scope.
 class OpenFd {
 public:
     OpenFd() noexcept = default;
@@ -74,7 +74,6 @@ public:
         }
     }
     [[nodiscard]] int get() const noexcept { return fd_; }
-    int release() noexcept { return std::exchange(fd_, -1); }
 
 private:
     int fd_ = -1;
@@ -195,25 +194,22 @@ std::optional<ByteRange> parseRange(std::string_view header, std::uint64_t size)
 // asks (a pull producer), and finishes it. Keeps itself alive until then.
 class FileSender final : public IPullProducer {
 public:
-    static void start(const std::shared_ptr<Request>& request, int fd, std::uint64_t offset,
+    static void start(const std::shared_ptr<Request>& request, OpenFd file, std::uint64_t offset,
                       std::uint64_t end) {
-        auto sender = std::make_shared<FileSender>(request, fd, offset, end);
+        auto sender = std::make_shared<FileSender>(request, std::move(file), offset, end);
         sender->self_ = sender;
         request->registerProducer(static_cast<IPullProducer&>(*sender));
     }
 
-    FileSender(std::shared_ptr<Request> request, int fd, std::uint64_t offset, std::uint64_t end)
-        : request_(std::move(request)), fd_(fd), offset_(offset), end_(end) {}
-    FileSender(const FileSender&) = delete;
-    FileSender& operator=(const FileSender&) = delete;
-    FileSender(FileSender&&) = delete;
-    FileSender& operator=(FileSender&&) = delete;
-    ~FileSender() override { ::close(fd_); }
+    FileSender(std::shared_ptr<Request> request, OpenFd file, std::uint64_t offset,
+               std::uint64_t end)
+        : request_(std::move(request)), file_(std::move(file)), offset_(offset), end_(end) {}
 
     void resumeProducing() override {
         auto keep = self_; // finish() unregisters us: stay alive until the end of the call
         try {
-            offset_ += request_->writeFile(fd_, offset_, static_cast<std::size_t>(end_ - offset_));
+            offset_ +=
+                request_->writeFile(file_.get(), offset_, static_cast<std::size_t>(end_ - offset_));
         } catch (const std::system_error& error) { // the file shrank or cannot be read
             Logger("braid.web")
                 .error("Sending {path}: {error}", fmt::arg("path", request_->path()),
@@ -241,7 +237,7 @@ private:
     }
 
     std::shared_ptr<Request> request_;
-    int fd_;
+    OpenFd file_;
     std::uint64_t offset_;
     std::uint64_t end_;
     std::shared_ptr<FileSender> self_;
@@ -354,7 +350,7 @@ RenderResult serveFile(const File& file, Request& request, Target target) {
     if (length <= file.sendfileAbove) { // read now, sent with the headers in one write
         return readRange(target.file.get(), range.first, static_cast<std::size_t>(length));
     }
-    FileSender::start(request.shared_from_this(), target.file.release(), range.first,
+    FileSender::start(request.shared_from_this(), std::move(target.file), range.first,
                       range.first + length);
     return NOT_DONE_YET;
 }

@@ -147,6 +147,15 @@ void StreamConnection::serveAgainLater() {
     }
 }
 
+// A pull producer whose piece went straight to the kernel, which can take more: no event
+// will say so, so it is asked again next iteration (not now: other connections first).
+void StreamConnection::askPullProducerAgainLater() {
+    if (pullProducer_ != nullptr && bufferedBytes() == 0 && !socketFull_) {
+        pullAgain_ = true;
+        serveAgainLater();
+    }
+}
+
 void StreamConnection::serveAgain() {
     againQueued_ = false;
     if (closeReason_) {
@@ -380,12 +389,7 @@ void StreamConnection::onDrained() {
         if (bufferedBytes() > 0) {
             return;
         }
-        if (pullProducer_ != nullptr && !socketFull_) {
-            // Its piece went straight to the kernel, which can take more: no event will
-            // say so, so ask again next iteration (not now: other connections first).
-            pullAgain_ = true;
-            serveAgainLater();
-        }
+        askPullProducerAgainLater();
     }
     if (writeShutRequested_ && !writeShut_) {
         scheduleFinish();
@@ -562,16 +566,12 @@ void StreamConnection::registerProducer(IPullProducer& producer) {
     }
     pullProducer_ = &producer;
     producer.resumeProducing(); // a pull producer writes when asked: ask for the first chunk
-    if (pullProducer_ != nullptr && bufferedBytes() == 0 && !socketFull_) {
-        pullAgain_ = true;
-        serveAgainLater();
-    }
+    askPullProducerAgainLater();
 }
 
 void StreamConnection::unregisterProducer() {
     pushProducer_ = nullptr;
     pullProducer_ = nullptr;
-    updateInterest();
     if (disconnecting_ && bufferedBytes() == 0) {
         fail(Failure(ConnectionDone()));
     }

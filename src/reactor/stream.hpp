@@ -74,6 +74,7 @@ private:
     void updateInterest();
     void doRead();
     void serveAgainLater();
+    void askPullProducerAgainLater();
     void deliver(std::size_t length);
     bool sendQueued(int flags);
     void flushOut();

@@ -21,20 +21,45 @@ namespace braid::detail {
 
 namespace {
 
-std::unique_ptr<Poller> makePoller(const Reactor::Options& options) {
-    Reactor::Backend backend = Reactor::Backend::epoll;
+// The backend asked for, by the options or BRAID_REACTOR; nullopt: none in particular.
+std::optional<Reactor::Backend> chosenBackend(const Reactor::Options& options) {
     if (options.backend) {
-        backend = *options.backend;
-    } else if (const char* chosen = std::getenv("BRAID_REACTOR"); chosen != nullptr) {
-        std::string_view name(chosen);
-        if (name == "poll") {
-            backend = Reactor::Backend::poll;
-        } else if (name != "epoll" && !name.empty()) {
-            throw std::invalid_argument("BRAID_REACTOR must be 'epoll' or 'poll', not '" +
-                                        std::string(name) + "'");
-        }
+        return options.backend;
     }
-    return backend == Reactor::Backend::poll ? makePollPoller() : makeEpollPoller();
+    const char* chosen = std::getenv("BRAID_REACTOR");
+    std::string_view name(chosen != nullptr ? chosen : "");
+    if (name.empty()) {
+        return std::nullopt;
+    }
+    if (name == "epoll") {
+        return Reactor::Backend::epoll;
+    }
+    if (name == "poll") {
+        return Reactor::Backend::poll;
+    }
+    if (name == "uring" || name == "io_uring") {
+        return Reactor::Backend::uring;
+    }
+    throw std::invalid_argument("BRAID_REACTOR must be 'epoll', 'poll' or 'uring', not '" +
+                                std::string(name) + "'");
+}
+
+// io_uring unless another backend is asked for; epoll where the kernel refuses io_uring
+// (with a warning only when io_uring was asked for by name).
+std::unique_ptr<Poller> makePoller(const Reactor::Options& options, Logger& log) {
+    std::optional<Reactor::Backend> chosen = chosenBackend(options);
+    switch (chosen.value_or(Reactor::Backend::uring)) {
+    case Reactor::Backend::poll: return makePollPoller();
+    case Reactor::Backend::epoll: return makeEpollPoller();
+    case Reactor::Backend::uring: break;
+    }
+    if (auto poller = makeUringPoller()) {
+        return poller;
+    }
+    if (chosen) {
+        log.warn("io_uring is not available here (it needs Linux 5.19+): using epoll");
+    }
+    return makeEpollPoller();
 }
 
 // sendfile(2) has no MSG_NOSIGNAL: a peer that has gone would kill the process with
@@ -126,7 +151,7 @@ private:
 
 ReactorCore::ReactorCore(Reactor& owner, Reactor::Options options)
     : owner(owner),
-      poller(makePoller(options)),
+      poller(makePoller(options, log)),
       timers(owner),
       readBuffer(std::make_unique<char[]>(readBufferSize)),
       options_(options),

@@ -34,9 +34,9 @@ public:
     ~ReactorCore();
 
     Reactor& owner;
+    Logger log{"braid.reactor"}; // before the poller, which may warn while it is made
     std::unique_ptr<Poller> poller;
     TimerQueue timers;
-    Logger log{"braid.reactor"};
     CallQueue calls; // callFromThread; declared before what pushes to it from threads
 
     // Every connection reads into this one buffer: dataReceived gets a view of it, valid

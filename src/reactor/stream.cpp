@@ -48,9 +48,17 @@ bool StreamConnection::callProtocol(const char* what, F&& f) {
 
 StreamConnection::StreamConnection(ReactorCore& core, int fd, Address peer, bool tcp,
                                    std::shared_ptr<Connector> connector)
-    : core_(core), fd_(fd), peer_(std::move(peer)), connector_(std::move(connector)), tcp_(tcp) {}
+    : core_(core),
+      completions_(core.poller->completions()),
+      fd_(fd),
+      peer_(std::move(peer)),
+      connector_(std::move(connector)),
+      tcp_(tcp) {}
 
 StreamConnection::~StreamConnection() {
+    if (slot_ != nullptr) {
+        completions_->close(*slot_);
+    }
     if (fd_ >= 0) {
         core_.poller->remove(fd_, *this);
         ::close(fd_);
@@ -59,8 +67,13 @@ StreamConnection::~StreamConnection() {
 
 void StreamConnection::start(std::unique_ptr<Protocol> protocol) {
     protocol_ = std::move(protocol);
-    interest_ = Poller::readable | Poller::edge;
-    core_.poller->add(fd_, interest_, *this);
+    if (completions_ != nullptr) {
+        slot_ = completions_->open(fd_, *this);
+        updateCompletions();
+    } else {
+        interest_ = Poller::readable | Poller::edge;
+        core_.poller->add(fd_, interest_, *this);
+    }
     callProtocol("connectionMade", [&] { protocol_->makeConnection(*this); });
 }
 
@@ -75,6 +88,10 @@ void StreamConnection::updateInterest() {
     if (fd_ < 0) {
         return;
     }
+    if (completions_ != nullptr) {
+        updateCompletions();
+        return;
+    }
     // Edge-triggered, like nginx: an event only when readiness changes, so no epoll_ctl
     // per request, and connections are served in the order their data came.
     bool wantsToWrite = bufferedBytes() > 0 || socketFull_;
@@ -86,8 +103,38 @@ void StreamConnection::updateInterest() {
     }
 }
 
+// io_uring: the backend receives while the connection wants to read; the poller is asked
+// only when sendfile found the socket full.
+void StreamConnection::updateCompletions() {
+    bool read = wantsToRead();
+    if (read != receiving_) {
+        receiving_ = read;
+        completions_->receive(*slot_, read);
+    }
+    if (read && (!pendingInput_.empty() || pendingEnd_)) {
+        moreToRead_ = true; // what came while paused goes first, next iteration
+        serveAgainLater();
+    }
+    std::uint32_t wanted = !closeReason_ && socketFull_ ? Poller::writable : 0U;
+    if (wanted != interest_) {
+        if (interest_ == 0) {
+            core_.poller->add(fd_, wanted, *this);
+        } else if (wanted == 0) {
+            core_.poller->remove(fd_, *this);
+        } else {
+            core_.poller->modify(fd_, wanted, *this);
+        }
+        interest_ = wanted;
+    }
+}
+
 void StreamConnection::onReady(std::uint32_t events) {
     if (closeReason_) {
+        return;
+    }
+    if (completions_ != nullptr) { // only ever asked for writable, after sendfile's EAGAIN
+        socketFull_ = false;
+        flushOut();
         return;
     }
     if ((events & Poller::writable) != 0) {
@@ -113,16 +160,12 @@ void StreamConnection::doRead() {
     for (int i = 0; i < readsPerEvent && wantsToRead(); ++i) {
         ssize_t n = ::recv(fd_, core_.readBuffer.get(), ReactorCore::readBufferSize, 0);
         if (n > 0) {
-            deliver(static_cast<std::size_t>(n));
+            deliver(std::string_view(core_.readBuffer.get(), static_cast<std::size_t>(n)));
             if (static_cast<std::size_t>(n) < ReactorCore::readBufferSize && !peerClosed_) {
                 return; // the socket is drained: bytes that come now make a new edge
             }
         } else if (n == 0) {
-            // The peer shut down its side. What we still have to write is kept: the
-            // default readConnectionLost() closes only once it is sent.
-            readShut_ = true;
-            updateInterest();
-            callProtocol("readConnectionLost", [&] { protocol_->readConnectionLost(); });
+            readEnded();
             return;
         } else if (errno == EINTR) {
             continue;
@@ -137,6 +180,57 @@ void StreamConnection::doRead() {
     if (wantsToRead()) {
         moreToRead_ = true;
         serveAgainLater();
+    }
+}
+
+// The peer shut down its side. What we still have to write is kept: the default
+// readConnectionLost() closes only once it is sent.
+void StreamConnection::readEnded() {
+    readShut_ = true;
+    updateInterest();
+    callProtocol("readConnectionLost", [&] { protocol_->readConnectionLost(); });
+}
+
+void StreamConnection::onReceived(std::string_view data) {
+    if (closeReason_ || readShut_) {
+        return;
+    }
+    if (!wantsToRead() || !pendingInput_.empty()) {
+        pendingInput_.append(data); // on its way before reading paused: kept for later
+        return;
+    }
+    deliver(data);
+}
+
+void StreamConnection::onReceiveEnded(int error) {
+    receiving_ = false;
+    if (closeReason_ || readShut_) {
+        return;
+    }
+    if (!wantsToRead() || !pendingInput_.empty()) {
+        pendingEnd_ = error;
+    } else if (error == 0) {
+        readEnded();
+    } else {
+        fail(errnoFailure(error));
+    }
+}
+
+void StreamConnection::deliverPending() {
+    std::string input = std::exchange(pendingInput_, {});
+    std::optional<int> end = std::exchange(pendingEnd_, std::nullopt);
+    if (!input.empty()) {
+        deliver(input);
+    }
+    if (!end || closeReason_ || readShut_) {
+        return;
+    }
+    if (!wantsToRead()) {
+        pendingEnd_ = end; // paused again by what was delivered
+    } else if (*end == 0) {
+        readEnded();
+    } else {
+        fail(errnoFailure(*end));
     }
 }
 
@@ -162,7 +256,11 @@ void StreamConnection::serveAgain() {
         return;
     }
     if (std::exchange(moreToRead_, false) && wantsToRead()) {
-        doRead();
+        if (completions_ != nullptr) {
+            deliverPending();
+        } else {
+            doRead();
+        }
     }
     if (std::exchange(pullAgain_, false) && pullProducer_ != nullptr && !closeReason_ &&
         bufferedBytes() == 0 && !socketFull_) {
@@ -170,23 +268,21 @@ void StreamConnection::serveAgain() {
     }
 }
 
-void StreamConnection::deliver(std::size_t length) {
+void StreamConnection::deliver(std::string_view data) {
     // Writes made by dataReceived are gathered and sent with one syscall when it returns
     // (a read holding many pipelined requests gets its replies in one send).
     corked_ = true;
-    bool ok = callProtocol("dataReceived", [&] {
-        protocol_->dataReceived(std::string_view(core_.readBuffer.get(), length));
-    });
+    bool ok = callProtocol("dataReceived", [&] { protocol_->dataReceived(data); });
     corked_ = false;
     if (!ok) {
         return;
     }
     if (!inPlace_.empty()) {
-        std::string_view data = std::exchange(inPlace_, {});
+        std::string_view echoed = std::exchange(inPlace_, {});
         if (closeReason_) {
             return;
         }
-        if (sendDirect(data)) {
+        if (sendDirect(echoed)) {
             onDrained(); // as flushOut() would: a loseConnection() may be waiting for this
         } else {
             checkHighWater(); // the rest was copied to out_
@@ -219,14 +315,39 @@ void StreamConnection::write(std::string_view data) {
         return;
     }
     materializeInPlace();
-    if (bufferedBytes() == 0 && !corked_) {
+    if (bufferedBytes() == 0 && !corked_ && completions_ == nullptr) {
         if (sendDirect(data)) {
             return;
         }
     } else {
         append(data);
+        if (!corked_) {
+            requestSend();
+        }
     }
     checkHighWater();
+}
+
+// io_uring: the backend takes out_ (takeOutput) before its next submission.
+void StreamConnection::requestSend() {
+    if (slot_ != nullptr && out_.size() > sent_) {
+        completions_->flush(*slot_);
+    }
+}
+
+void StreamConnection::takeOutput(std::string& into) {
+    // sent_ stays 0 on io_uring: out_ is only ever sent whole, by the backend.
+    into.swap(out_);
+    inFlight_ = into.size();
+}
+
+void StreamConnection::onSent(int error) {
+    inFlight_ = 0;
+    if (error != 0) {
+        fail(errnoFailure(error));
+        return;
+    }
+    flushOut();
 }
 
 // Sends with no copy when nothing is queued; queues what the kernel did not take.
@@ -255,9 +376,12 @@ void StreamConnection::writeSequence(std::span<const std::string_view> data) {
         return;
     }
     materializeInPlace();
-    if (bufferedBytes() > 0 || corked_ || data.size() > IOV_MAX) {
+    if (bufferedBytes() > 0 || corked_ || data.size() > IOV_MAX || completions_ != nullptr) {
         for (std::string_view piece : data) {
             append(piece);
+        }
+        if (!corked_) {
+            requestSend();
         }
         checkHighWater();
         return;
@@ -310,6 +434,10 @@ std::size_t StreamConnection::writeFile(int fd, std::uint64_t offset, std::size_
         return 0;
     }
     materializeInPlace();
+    if (completions_ != nullptr && bufferedBytes() > 0) {
+        requestSend(); // the file waits for that to be sent: onDrained asks again then
+        return 0;
+    }
     // What is queued (a response's headers) goes first, held back (MSG_MORE) to share its
     // packet with the file's first bytes; if it cannot all go now, the file waits its turn.
     if (!sendQueued(MSG_MORE) || bufferedBytes() > 0) {
@@ -368,7 +496,9 @@ bool StreamConnection::sendQueued(int flags) {
 }
 
 void StreamConnection::flushOut() {
-    if (!sendQueued(0)) {
+    if (completions_ != nullptr) {
+        requestSend();
+    } else if (!sendQueued(0)) {
         return;
     }
     if (bufferedBytes() == 0) {
@@ -500,6 +630,9 @@ void StreamConnection::closeNow(const Failure& reason) {
     if (againQueued_) {
         core_.forgetAgain(*this);
         againQueued_ = false;
+    }
+    if (slot_ != nullptr) {
+        completions_->close(*std::exchange(slot_, nullptr));
     }
     core_.poller->remove(fd_, *this);
     if (reason.check<ConnectionDone>() && !readShut_) {

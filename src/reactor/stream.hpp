@@ -1,6 +1,8 @@
 // StreamConnection: the transport of one connected TCP or UNIX stream socket. It owns
 // its protocol. The hot path is onReady → recv into the reactor's buffer → dataReceived
-// → write (appended while dataReceived runs) → one send once it returns.
+// → write (appended while dataReceived runs) → one send once it returns. On io_uring the
+// backend reads and sends: onReceived → dataReceived → write → takeOutput, sent with the
+// iteration's other sends.
 #pragma once
 
 #include "poller.hpp"
@@ -17,7 +19,7 @@ namespace braid::detail {
 class ReactorCore;
 class Connector;
 
-class StreamConnection final : public ITransport, public IOHandler {
+class StreamConnection final : public ITransport, public IOHandler, public StreamIOHandler {
 public:
     // connector: the client connector this connection came from (nullptr when accepted).
     StreamConnection(ReactorCore& core, int fd, Address peer, bool tcp,
@@ -39,6 +41,12 @@ public:
     // Closes at once with `reason` (reactor shutdown).
     void closeNow(const Failure& reason);
 
+    // StreamIOHandler (io_uring)
+    void onReceived(std::string_view data) override;
+    void onReceiveEnded(int error) override;
+    void takeOutput(std::string& into) override;
+    void onSent(int error) override;
+
     // ITransport
     void write(std::string_view data) override;
     void writeSequence(std::span<const std::string_view> data) override;
@@ -55,7 +63,7 @@ public:
     void setTcpKeepAlive(bool enabled) override;
     void setWriteBufferLimits(WriteBufferLimits limits) override;
     [[nodiscard]] std::size_t bufferedBytes() const override {
-        return out_.size() - sent_ + inPlace_.size();
+        return out_.size() - sent_ + inPlace_.size() + inFlight_;
     }
     [[nodiscard]] IReactorTime& clock() override;
 
@@ -72,10 +80,14 @@ public:
 private:
     [[nodiscard]] bool wantsToRead() const noexcept;
     void updateInterest();
+    void updateCompletions();
     void doRead();
+    void deliverPending();
+    void readEnded();
     void serveAgainLater();
     void askPullProducerAgainLater();
-    void deliver(std::size_t length);
+    void deliver(std::string_view data);
+    void requestSend();
     bool sendQueued(int flags);
     void flushOut();
     bool sendDirect(std::string_view data);
@@ -95,6 +107,8 @@ private:
     bool callProtocol(const char* what, F&& f);
 
     ReactorCore& core_;
+    StreamCompletions* completions_; // io_uring reads and sends for it; else nullptr
+    StreamSlot* slot_ = nullptr;     // its state there
     int fd_;
     Address peer_;
     std::shared_ptr<Connector> connector_;
@@ -106,6 +120,11 @@ private:
     // of what arrived): kept as a view, valid until dataReceived returns, and sent from
     // there without a copy. Any other write first copies it into out_, keeping the order.
     std::string_view inPlace_;
+    std::size_t inFlight_ = 0; // io_uring: bytes handed to the backend, not yet all sent
+    // io_uring: bytes that arrived while reading was paused, and how reading ended then
+    // (0 end of file, else an errno), delivered once it resumes.
+    std::string pendingInput_;
+    std::optional<int> pendingEnd_;
     WriteBufferLimits limits_;
     IPushProducer* pushProducer_ = nullptr;
     IPullProducer* pullProducer_ = nullptr;
@@ -126,6 +145,7 @@ private:
     bool moreToRead_ = false;  // its share of reads ended with bytes perhaps left
     bool pullAgain_ = false;   // the pull producer is to be asked again
     bool peerClosed_ = false;  // EPOLLRDHUP seen: read on to the end of file
+    bool receiving_ = false;   // io_uring: the backend is receiving for it
 };
 
 } // namespace braid::detail

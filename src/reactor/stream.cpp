@@ -336,7 +336,10 @@ void StreamConnection::requestSend() {
 }
 
 void StreamConnection::takeOutput(std::string& into) {
-    // sent_ stays 0 on io_uring: out_ is only ever sent whole, by the backend.
+    if (sent_ > 0) { // writeFile sent a part itself, ahead of the file
+        out_.erase(0, sent_);
+        sent_ = 0;
+    }
     into.swap(out_);
     inFlight_ = into.size();
 }
@@ -434,13 +437,13 @@ std::size_t StreamConnection::writeFile(int fd, std::uint64_t offset, std::size_
         return 0;
     }
     materializeInPlace();
-    if (completions_ != nullptr && bufferedBytes() > 0) {
-        requestSend(); // the file waits for that to be sent: onDrained asks again then
-        return 0;
+    if (inFlight_ > 0) {
+        return 0; // io_uring is sending: onSent → onDrained asks the producer again
     }
     // What is queued (a response's headers) goes first, held back (MSG_MORE) to share its
     // packet with the file's first bytes; if it cannot all go now, the file waits its turn.
     if (!sendQueued(MSG_MORE) || bufferedBytes() > 0) {
+        requestSend(); // (io_uring) the rest of it goes with the iteration's other sends
         return 0;
     }
     auto position = static_cast<off_t>(offset);

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -57,6 +58,9 @@ std::string readExactly(int fd, std::size_t size) {
     std::array<char, 256> buffer{};
     while (received.size() < size) {
         ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) {
+            continue; // (on io_uring the kernel's notices to the reactors can interrupt us)
+        }
         if (n <= 0) {
             break;
         }

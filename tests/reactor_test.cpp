@@ -178,9 +178,13 @@ TEST(Reactor, BackendIsChosenByOptionOrEnvironment) {
     ::setenv("BRAID_REACTOR", "kqueue", 1);
     EXPECT_THROW(Reactor{unset}, std::invalid_argument);
     ::unsetenv("BRAID_REACTOR");
+    EXPECT_STREQ(Reactor(unset).backendName(), "epoll");
+    ::setenv("BRAID_REACTOR", "uring", 1);
     EXPECT_EQ(Reactor(unset).backendName(), uring);
     if (outer != nullptr) {
         ::setenv("BRAID_REACTOR", saved.c_str(), 1);
+    } else {
+        ::unsetenv("BRAID_REACTOR");
     }
 }
 

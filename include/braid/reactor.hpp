@@ -1,5 +1,5 @@
 // braid::Reactor: the event loop (Twisted's reactor). One thread runs it; it watches
-// sockets through io_uring (default, where the kernel allows), epoll or poll, runs timers, and
+// sockets through epoll (default), io_uring or poll, runs timers, and
 // delivers connection events to protocols. braid::reactor() is the process-wide one the seeds'
 // style uses; library code should take the interface it needs (IReactorTCP&, IReactorTime&...)
 // instead.
@@ -25,11 +25,11 @@ class Reactor final : public IReactorTime,
                       public IReactorThreads {
 public:
     // uring: io_uring (Linux 5.19+), which also reads and sends for connections, one system
-    // call per loop iteration; epoll where the kernel refuses it.
+    // call per loop iteration (the runner's choice); epoll where the kernel refuses it.
     enum class Backend { epoll, poll, uring };
 
     struct Options {
-        // Unset: BRAID_REACTOR=epoll|poll|uring from the environment, else uring.
+        // Unset: BRAID_REACTOR=epoll|poll|uring from the environment, else epoll.
         std::optional<Backend> backend;
         // run() makes SIGINT and SIGTERM stop this reactor (restored when run() returns).
         bool installSignalHandlers = true;

@@ -44,11 +44,10 @@ std::optional<Reactor::Backend> chosenBackend(const Reactor::Options& options) {
                                 std::string(name) + "'");
 }
 
-// io_uring unless another backend is asked for; epoll where the kernel refuses io_uring
-// (with a warning only when io_uring was asked for by name).
+// epoll unless another backend is asked for; epoll too, with a warning, where the kernel
+// refuses io_uring.
 std::unique_ptr<Poller> makePoller(const Reactor::Options& options, Logger& log) {
-    std::optional<Reactor::Backend> chosen = chosenBackend(options);
-    switch (chosen.value_or(Reactor::Backend::uring)) {
+    switch (chosenBackend(options).value_or(Reactor::Backend::epoll)) {
     case Reactor::Backend::poll: return makePollPoller();
     case Reactor::Backend::epoll: return makeEpollPoller();
     case Reactor::Backend::uring: break;
@@ -56,9 +55,7 @@ std::unique_ptr<Poller> makePoller(const Reactor::Options& options, Logger& log)
     if (auto poller = makeUringPoller()) {
         return poller;
     }
-    if (chosen) {
-        log.warn("io_uring is not available here (it needs Linux 5.19+): using epoll");
-    }
+    log.warn("io_uring is not available here (it needs Linux 5.19+): using epoll");
     return makeEpollPoller();
 }
 

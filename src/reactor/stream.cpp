@@ -204,9 +204,14 @@ void StreamConnection::onReceived(std::string_view data) {
 
 void StreamConnection::onReceiveEnded(int error) {
     receiving_ = false;
-    if (closeReason_ || readShut_) {
-        return;
+    if (!closeReason_ && !readShut_) {
+        endReading(error);
     }
+}
+
+// Reading ended (0: end of file, else an errno): acted on now, or kept until what came
+// before it has been delivered and reading is not paused.
+void StreamConnection::endReading(int error) {
     if (!wantsToRead() || !pendingInput_.empty()) {
         pendingEnd_ = error;
     } else if (error == 0) {
@@ -222,15 +227,8 @@ void StreamConnection::deliverPending() {
     if (!input.empty()) {
         deliver(input);
     }
-    if (!end || closeReason_ || readShut_) {
-        return;
-    }
-    if (!wantsToRead()) {
-        pendingEnd_ = end; // paused again by what was delivered
-    } else if (*end == 0) {
-        readEnded();
-    } else {
-        fail(errnoFailure(*end));
+    if (end && !closeReason_ && !readShut_) {
+        endReading(*end); // (kept again if what was delivered paused reading)
     }
 }
 

@@ -83,6 +83,7 @@ private:
     void updateCompletions();
     void doRead();
     void deliverPending();
+    void endReading(int error);
     void readEnded();
     void serveAgainLater();
     void askPullProducerAgainLater();

@@ -46,6 +46,10 @@ namespace {
 // Completions carry a pointer whose two low bits say what completed.
 enum : std::uintptr_t { pollTag = 0, recvTag = 1, sendTag = 2, ignoredTag = 3, tagMask = 3 };
 
+std::uint64_t tagged(const void* target, std::uintptr_t tag) {
+    return reinterpret_cast<std::uintptr_t>(target) | tag;
+}
+
 [[noreturn]] void throwError(int error, const char* what) {
     throw std::system_error(error, std::generic_category(), what);
 }
@@ -169,10 +173,11 @@ public:
 
     void modify(int fd, std::uint32_t interest, IOHandler& handler) override {
         PollOp* op = find(fd);
-        if (op == nullptr || toPoll(op->interest) == toPoll(interest)) {
-            if (op != nullptr) {
-                op->interest = interest;
-            }
+        if (op == nullptr) {
+            return;
+        }
+        if (toPoll(op->interest) == toPoll(interest)) {
+            op->interest = interest; // the same poll mask: the armed poll stays
             return;
         }
         remove(fd, handler);
@@ -188,7 +193,7 @@ public:
         op->handler = nullptr;
         if (op->armed) {
             io_uring_sqe* sqe = nextSqe();
-            io_uring_prep_poll_remove(sqe, reinterpret_cast<std::uintptr_t>(op) | pollTag);
+            io_uring_prep_poll_remove(sqe, tagged(op, pollTag));
             io_uring_sqe_set_data64(sqe, ignoredTag);
             retired_.push_back(op); // freed when its completion comes
         } else if (!op->dispatching) {
@@ -233,7 +238,7 @@ public:
         if (on && !slot.recvArmed) {
             armRecv(slot);
         } else if (!on && slot.recvArmed && !slot.recvCancelled) {
-            cancel(reinterpret_cast<std::uintptr_t>(&slot) | recvTag);
+            cancel(tagged(&slot, recvTag));
             slot.recvCancelled = true;
         }
     }
@@ -248,13 +253,9 @@ public:
 
     void close(StreamSlot& slot) override {
         slot.handler = nullptr;
-        slot.wantReceive = false;
-        if (slot.recvArmed && !slot.recvCancelled) {
-            cancel(reinterpret_cast<std::uintptr_t>(&slot) | recvTag);
-            slot.recvCancelled = true;
-        }
+        receive(slot, false);
         if (slot.sendInFlight) {
-            cancel(reinterpret_cast<std::uintptr_t>(&slot) | sendTag);
+            cancel(tagged(&slot, sendTag));
         }
         if (slot.flushQueued) {
             std::erase(flushes_, &slot);
@@ -284,7 +285,7 @@ private:
     void arm(PollOp& op) {
         io_uring_sqe* sqe = nextSqe();
         io_uring_prep_poll_add(sqe, op.fd, toPoll(op.interest));
-        io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | pollTag);
+        io_uring_sqe_set_data64(sqe, tagged(&op, pollTag));
         op.armed = true;
     }
 
@@ -293,7 +294,7 @@ private:
         io_uring_prep_recv_multishot(sqe, slot.fd, nullptr, 0, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = BufferRing::group;
-        io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&slot) | recvTag);
+        io_uring_sqe_set_data64(sqe, tagged(&slot, recvTag));
         slot.recvArmed = true;
         slot.recvCancelled = false;
     }
@@ -302,7 +303,7 @@ private:
         io_uring_sqe* sqe = nextSqe();
         io_uring_prep_send(sqe, slot.fd, slot.out.data() + slot.sent, slot.out.size() - slot.sent,
                            MSG_NOSIGNAL);
-        io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&slot) | sendTag);
+        io_uring_sqe_set_data64(sqe, tagged(&slot, sendTag));
         slot.sendInFlight = true;
     }
 

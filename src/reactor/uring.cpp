@@ -44,7 +44,11 @@ public:
 namespace {
 
 // Completions carry a pointer whose two low bits say what completed.
-enum : std::uintptr_t { pollTag = 0, recvTag = 1, sendTag = 2, ignoredTag = 3, tagMask = 3 };
+constexpr std::uintptr_t pollTag = 0;
+constexpr std::uintptr_t recvTag = 1;
+constexpr std::uintptr_t sendTag = 2;
+constexpr std::uintptr_t ignoredTag = 3;
+constexpr std::uintptr_t tagMask = 3;
 
 std::uint64_t tagged(const void* target, std::uintptr_t tag) {
     return reinterpret_cast<std::uintptr_t>(target) | tag;
@@ -73,9 +77,9 @@ std::uint32_t fromPoll(int result) {
 
 // One descriptor watched for readiness.
 struct PollOp {
-    IOHandler* handler; // nullptr once removed
-    int fd;
-    std::uint32_t interest;
+    IOHandler* handler = nullptr; // nullptr once removed
+    int fd = -1;
+    std::uint32_t interest = 0;
     bool armed = false;
     bool dispatching = false;
 };
@@ -85,7 +89,7 @@ struct PollOp {
 class BufferRing {
 public:
     static constexpr unsigned count = 256;
-    static constexpr std::size_t size = 16 * 1024;
+    static constexpr std::size_t size = std::size_t{16} * 1024;
     static constexpr int group = 0;
 
     explicit BufferRing(io_uring& ring) : ring_(ring) {
@@ -120,7 +124,7 @@ public:
         ::munmap(entries_, count * sizeof(io_uring_buf));
     }
 
-    char* data(unsigned id) { return memory_.get() + static_cast<std::size_t>(id) * size; }
+    char* data(unsigned id) { return memory_.get() + (static_cast<std::size_t>(id) * size); }
 
     void giveBack(unsigned id) {
         io_uring_buf_ring_add(entries_, data(id), size, static_cast<unsigned short>(id),
@@ -166,7 +170,7 @@ public:
         if (byFd_[index] != nullptr) {
             throwError(EEXIST, "io_uring poll add");
         }
-        auto* op = new PollOp{&handler, fd, interest};
+        auto* op = new PollOp{.handler = &handler, .fd = fd, .interest = interest};
         byFd_[index] = op;
         arm(*op);
     }
@@ -208,7 +212,8 @@ public:
             result = io_uring_submit_and_get_events(&ring_);
         } else {
             io_uring_cqe* first = nullptr;
-            __kernel_timespec timeout{timeoutMs / 1000, (timeoutMs % 1000) * 1'000'000LL};
+            __kernel_timespec timeout{.tv_sec = timeoutMs / 1000,
+                                      .tv_nsec = (timeoutMs % 1000) * 1'000'000LL};
             result = io_uring_submit_and_wait_timeout(&ring_, &first, 1,
                                                       timeoutMs < 0 ? nullptr : &timeout, nullptr);
         }
@@ -425,7 +430,7 @@ private:
             armSend(slot); // a short send: the rest, before anything newer
             return;
         }
-        constexpr std::size_t keptCapacity = 64 * 1024;
+        constexpr std::size_t keptCapacity = std::size_t{64} * 1024;
         if (slot.out.capacity() > keptCapacity) {
             std::string().swap(slot.out);
         }

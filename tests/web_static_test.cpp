@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace braid::web {
 namespace {
@@ -32,8 +34,10 @@ void writeFile(const fs::path& path, std::string_view content) {
 enum class Delivery : std::uint8_t { whole, bytes, random };
 
 // A served tree and, beside it, a file it must never give out. Requests reach the server
-// whole, a byte at a time, or in random pieces, as the parameter says.
-class WebStaticTest : public ::testing::TestWithParam<Delivery> {
+// whole, a byte at a time, or in random pieces, as the first parameter says. With the
+// second, small files are cached as soon as they are served (the fixture's files are
+// newer than File::cacheSettled), so each test's later requests take the cache's path.
+class WebStaticTest : public ::testing::TestWithParam<std::tuple<Delivery, bool>> {
 protected:
     void SetUp() override {
         std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -55,7 +59,15 @@ protected:
         }
         writeFile(root_ / "big.txt", big_);
         fs::create_symlink(base_ / "secret", root_ / "link-out");
-        site_ = std::make_shared<Site>(std::make_shared<File>(root_));
+        site_ = std::make_shared<Site>(makeFile());
+    }
+
+    [[nodiscard]] std::shared_ptr<File> makeFile() const {
+        auto file = std::make_shared<File>(root_);
+        if (std::get<1>(GetParam())) {
+            file->cacheSettled = std::chrono::milliseconds(0);
+        }
+        return file;
     }
 
     void TearDown() override { fs::remove_all(base_); }
@@ -77,11 +89,12 @@ protected:
 
     static void deliver(Protocol& channel, std::string_view request) {
         std::mt19937 random(7);
+        const Delivery delivery = std::get<0>(GetParam());
         for (std::size_t at = 0; at < request.size();) {
             std::size_t size = request.size();
-            if (GetParam() == Delivery::bytes) {
+            if (delivery == Delivery::bytes) {
                 size = 1;
-            } else if (GetParam() == Delivery::random) {
+            } else if (delivery == Delivery::random) {
                 size = std::uniform_int_distribution<std::size_t>(1, 17)(random);
             }
             channel.dataReceived(request.substr(at, size));
@@ -111,8 +124,10 @@ protected:
     std::shared_ptr<Site> site_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Delivery, WebStaticTest,
-                         ::testing::Values(Delivery::whole, Delivery::bytes, Delivery::random));
+INSTANTIATE_TEST_SUITE_P(DeliveryAndCache, WebStaticTest,
+                         ::testing::Combine(::testing::Values(Delivery::whole, Delivery::bytes,
+                                                              Delivery::random),
+                                            ::testing::Bool()));
 
 TEST_P(WebStaticTest, ServesAFileWithItsTypeLengthAndValidators) {
     std::string response = get("/hello.txt");
@@ -253,7 +268,7 @@ TEST_P(WebStaticTest, Directories) {
 }
 
 TEST_P(WebStaticTest, ListingCanBeTurnedOff) {
-    auto file = std::make_shared<File>(root_);
+    auto file = makeFile();
     file->allowDirectoryListing = false;
     site_ = std::make_shared<Site>(file);
     EXPECT_TRUE(get("/sub/").starts_with("HTTP/1.1 404"));
@@ -271,6 +286,87 @@ TEST_P(WebStaticTest, NeverAByteFromOutsideTheRoot) {
             << target << ": " << response;
         EXPECT_EQ(std::string::npos, response.find("outside the root")) << target;
     }
+}
+
+// The cache (File::cacheBytes and its kin): a file kept in memory is served from there
+// while unchanged, and read again once it changes, moves, goes or leaves the root.
+class WebStaticCacheTest : public WebStaticTest {
+protected:
+    std::shared_ptr<File> cachingFile(std::chrono::milliseconds checkInterval) {
+        auto file = std::make_shared<File>(root_);
+        file->cacheSettled = std::chrono::milliseconds(0);
+        file->cacheCheckInterval = checkInterval;
+        site_ = std::make_shared<Site>(file);
+        return file;
+    }
+
+    // Rewritten with a modification time of its own, so that the change shows even within
+    // one tick of the file system's clock.
+    void rewrite(const fs::path& path, std::string_view content) {
+        writeFile(path, content);
+        fs::last_write_time(path, fs::file_time_type::clock::now() + std::chrono::hours(++edits_));
+    }
+
+private:
+    int edits_ = 0;
+};
+
+INSTANTIATE_TEST_SUITE_P(Delivery, WebStaticCacheTest,
+                         ::testing::Combine(::testing::Values(Delivery::whole),
+                                            ::testing::Values(true)));
+
+TEST_P(WebStaticCacheTest, AKeptFileIsServedFromMemoryUntilItIsCheckedAgain) {
+    auto file = cachingFile(std::chrono::hours(1));
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
+    rewrite(root_ / "hello.txt", "Changed!");
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt"))) << "not looked at again yet";
+    file->cacheCheckInterval = std::chrono::milliseconds(0);
+    std::string response = get("/hello.txt");
+    EXPECT_EQ("Changed!", body(response));
+    EXPECT_EQ("8", header(response, "Content-Length"));
+}
+
+TEST_P(WebStaticCacheTest, EveryChangeOnDiskShowsAtTheNextRequest) {
+    cachingFile(std::chrono::milliseconds(0));
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
+    const std::string etag = header(get("/hello.txt"), "ETag");
+    rewrite(root_ / "hello.txt", "Hello, earth!"); // the same size
+    std::string response = get("/hello.txt");
+    EXPECT_EQ("Hello, earth!", body(response));
+    EXPECT_NE(etag, header(response, "ETag"));
+    fs::rename(root_ / "hello.txt", root_ / "moved.txt");
+    writeFile(root_ / "hello.txt", "Another file");
+    EXPECT_EQ("Another file", body(get("/hello.txt")));
+    fs::remove(root_ / "hello.txt");
+    EXPECT_TRUE(get("/hello.txt").starts_with("HTTP/1.1 404"));
+    EXPECT_EQ("Hello, earth!", body(get("/moved.txt")));
+}
+
+TEST_P(WebStaticCacheTest, AKeptFileReplacedByALinkOutOfTheRootIsRefused) {
+    cachingFile(std::chrono::milliseconds(0));
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
+    fs::remove(root_ / "hello.txt");
+    fs::create_symlink(base_ / "secret", root_ / "hello.txt");
+    std::string response = get("/hello.txt");
+    EXPECT_TRUE(response.starts_with("HTTP/1.1 404")) << response;
+    EXPECT_EQ(std::string::npos, response.find("outside the root"));
+}
+
+TEST_P(WebStaticCacheTest, TheOldestFilesMakeRoomAndLargeOnesAreNotKept) {
+    auto file = cachingFile(std::chrono::hours(1));
+    file->cacheBytes = 400; // room for one small file and its bookkeeping
+    file->cacheFileSize = 100;
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
+    EXPECT_EQ("0123456789", body(get("/data.bin"))); // hello.txt makes room for it
+    EXPECT_EQ(big_, body(get("/big.txt")));          // too large to keep
+    rewrite(root_ / "hello.txt", "Changed!");
+    rewrite(root_ / "data.bin", "9876543210");
+    rewrite(root_ / "big.txt", "small now");
+    EXPECT_EQ("0123456789", body(get("/data.bin"))) << "kept, not looked at again yet";
+    EXPECT_EQ("Changed!", body(get("/hello.txt")));
+    EXPECT_EQ("small now", body(get("/big.txt")));
+    file->cacheBytes = 0; // no cache: everything from disk
+    EXPECT_EQ("9876543210", body(get("/data.bin")));
 }
 
 } // namespace

@@ -213,7 +213,9 @@ int HTTPChannel::headersComplete() {
 void HTTPChannel::messageComplete() {
     inMessage_ = false;
     cancelTimer();
-    std::string clientproto = fmt::format("HTTP/{}.{}", parser_.http_major, parser_.http_minor);
+    std::string clientproto = "HTTP/1.1"; // llhttp takes one digit for each number
+    clientproto[5] = static_cast<char>('0' + parser_.http_major);
+    clientproto[7] = static_cast<char>('0' + parser_.http_minor);
     completed_ = std::make_shared<Request>(
         this, llhttp_method_name(static_cast<llhttp_method_t>(parser_.method)), std::move(url_),
         std::move(clientproto), std::move(headers_), std::move(body_));

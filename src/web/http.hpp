@@ -14,6 +14,12 @@ std::string httpDate(double seconds);
 // escapes are kept as they are.
 std::string unquote(std::string_view text, bool plusIsSpace);
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
+
+// tolower for ASCII letters, without the C locale's function call (HTTP's case-insensitive
+// names are ASCII).
+constexpr char asciiLower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 // Whether the comma-separated header value lists `token` (any case).
 bool hasToken(std::string_view value, std::string_view token);
 

@@ -173,17 +173,20 @@ void Request::writeHeaders() {
     }
     std::string head = fmt::format("HTTP/1.1 {} {}\r\n", code_,
                                    message_.empty() ? detail::reasonPhrase(code_) : message_);
+    auto addHeader = [&head](std::string_view field, std::string_view value) {
+        head.append(field).append(": ").append(value).append("\r\n");
+    };
     if (!getResponseHeader("Date")) {
-        head += fmt::format("Date: {}\r\n", channel_->date());
+        addHeader("Date", channel_->date());
     }
     if (!getResponseHeader("Server")) {
-        head += "Server: braid\r\n";
+        addHeader("Server", "braid");
     }
     for (const auto& [field, value] : responseHeaders_) {
-        head += fmt::format("{}: {}\r\n", field, value);
+        addHeader(field, value);
     }
     if (bodyAllowed() && !defaultContentType.empty() && !getResponseHeader("Content-Type")) {
-        head += fmt::format("Content-Type: {}\r\n", defaultContentType);
+        addHeader("Content-Type", defaultContentType);
     }
     if (chunked_) {
         head += "Transfer-Encoding: chunked\r\n";

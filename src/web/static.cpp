@@ -1,3 +1,4 @@
+#include "file_cache.hpp"
 #include "http.hpp"
 #include <braid/detail/read_file.hpp>
 #include <braid/log.hpp>
@@ -129,7 +130,7 @@ Target open(int rootFd, std::string relative, bool slash) {
 std::string lowerExtension(const fs::path& path) {
     std::string extension = path.extension().string();
     std::ranges::transform(extension, extension.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                           [](char c) { return detail::asciiLower(c); });
     return extension;
 }
 
@@ -311,15 +312,21 @@ RenderResult redirectToDirectory(Request& request) {
     return fmt::format("<a href=\"{0}\">{0}</a>\n", escapeHtml(location));
 }
 
-RenderResult serveFile(const File& file, Request& request, Target target) {
-    const struct stat& info = target.info;
+// A regular file's bytes: in memory (from the cache), or to be read from its descriptor.
+struct FileBytes {
+    const std::string* cached = nullptr;
+    OpenFd fd;
+};
+
+RenderResult serveFile(const File& file, Request& request, const std::string& relative,
+                       const struct stat& info, FileBytes bytes) {
     const auto size = static_cast<std::uint64_t>(info.st_size);
     const std::string etag = fmt::format(
         "\"{:x}-{:x}\"", size, (info.st_mtim.tv_sec * 1'000'000'000) + info.st_mtim.tv_nsec);
     request.setHeader("ETag", etag);
     request.setHeader("Last-Modified", detail::httpDate(static_cast<double>(info.st_mtim.tv_sec)));
     request.setHeader("Accept-Ranges", "bytes");
-    auto type = file.contentTypes.find(lowerExtension(target.relative));
+    auto type = file.contentTypes.find(lowerExtension(relative));
     request.setHeader("Content-Type",
                       type != file.contentTypes.end() ? type->second : file.defaultType);
     if (notModified(request, etag, info.st_mtim.tv_sec)) {
@@ -347,21 +354,61 @@ RenderResult serveFile(const File& file, Request& request, Target target) {
         request.finish();
         return NOT_DONE_YET;
     }
-    if (length <= file.sendfileAbove) { // read now, sent with the headers in one write
-        return readRange(target.file.get(), range.first, static_cast<std::size_t>(length));
+    if (bytes.cached != nullptr) {
+        return bytes.cached->substr(range.first, length);
     }
-    FileSender::start(request.shared_from_this(), std::move(target.file), range.first,
+    if (length <= file.sendfileAbove) { // read now, sent with the headers in one write
+        return readRange(bytes.fd.get(), range.first, static_cast<std::size_t>(length));
+    }
+    FileSender::start(request.shared_from_this(), std::move(bytes.fd), range.first,
                       range.first + length);
     return NOT_DONE_YET;
 }
 
+detail::FileCache::Limits cacheLimits(const File& file) {
+    return {.bytes = file.cacheBytes,
+            .fileSize = file.cacheFileSize,
+            .checkInterval = file.cacheCheckInterval,
+            .settled = file.cacheSettled};
+}
+
+// `relative` served from the cache, if it is there and unchanged on disk.
+std::optional<RenderResult> serveCached(const File& file, detail::FileCache& cache,
+                                        Request& request, int rootFd, const std::string& relative) {
+    std::shared_ptr<const detail::CachedFile> entry =
+        cache.find(rootFd, relative, cacheLimits(file));
+    if (!entry) {
+        return std::nullopt;
+    }
+    return serveFile(file, request, relative, entry->info, {.cached = &entry->content, .fd = {}});
+}
+
+// A regular file just opened: kept in the cache if it is small enough, then served.
+RenderResult serveOpened(const File& file, detail::FileCache& cache, Request& request,
+                         Target target) {
+    const detail::FileCache::Limits limits = cacheLimits(file);
+    if (detail::FileCache::takes(target.info, limits)) {
+        const auto size = static_cast<std::size_t>(target.info.st_size);
+        std::shared_ptr<const detail::CachedFile> entry =
+            cache.add(target.relative, readRange(target.file.get(), 0, size), target.info, limits);
+        return serveFile(file, request, target.relative, entry->info,
+                         {.cached = &entry->content, .fd = {}});
+    }
+    return serveFile(file, request, target.relative, target.info,
+                     {.cached = nullptr, .fd = std::move(target.file)});
+}
+
 // The directory's index file, or a listing of it.
-RenderResult serveDirectory(const File& file, Request& request, int rootFd, const fs::path& root,
-                            const std::string& relative) {
+RenderResult serveDirectory(const File& file, detail::FileCache& cache, Request& request,
+                            int rootFd, const fs::path& root, const std::string& relative) {
     for (const std::string& name : file.indexNames) {
-        Target index = open(rootFd, fmt::format("{}/{}", relative, name), false);
+        const std::string path = fmt::format("{}/{}", relative, name);
+        if (std::optional<RenderResult> cached = serveCached(file, cache, request, rootFd, path)) {
+            return std::move(*cached);
+        }
+        Target index = open(rootFd, path, false);
         if (index.kind == Target::Kind::file) {
-            return serveFile(file, request, std::move(index));
+            return serveOpened(file, cache, request, std::move(index));
         }
     }
     if (!file.allowDirectoryListing) {
@@ -383,7 +430,8 @@ File::File(const std::filesystem::path& path)
     : contentTypes(usualTypes()),
       root_(servedDirectory(path)),
       rootName_(fs::is_directory(path) ? "." : fs::canonical(path).filename().string()),
-      rootFd_(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+      rootFd_(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+      cache_(std::make_unique<detail::FileCache>()) {
     if (rootFd_ < 0) {
         throw std::system_error(errno, std::generic_category(), "web::File: " + root_.string());
     }
@@ -409,15 +457,19 @@ RenderResult File::render_GET(Request& request) {
         }
         relative += "/" + segments[i];
     }
+    if (std::optional<RenderResult> cached =
+            serveCached(*this, *cache_, request, rootFd_, relative)) {
+        return std::move(*cached);
+    }
     Target target = open(rootFd_, relative, segments.empty() || segments.back().empty());
     switch (target.kind) {
     case Target::Kind::notFound: return NoResource().render(request);
     case Target::Kind::redirect: return redirectToDirectory(request);
     case Target::Kind::directory:
-        return serveDirectory(*this, request, rootFd_, root_, target.relative);
+        return serveDirectory(*this, *cache_, request, rootFd_, root_, target.relative);
     case Target::Kind::file: break;
     }
-    return serveFile(*this, request, std::move(target));
+    return serveOpened(*this, *cache_, request, std::move(target));
 }
 
 } // namespace braid::web

@@ -9,13 +9,19 @@
 
 #include <braid/web/resource.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace braid::web {
+
+namespace detail {
+class FileCache;
+} // namespace detail
 
 class File : public Resource {
 public:
@@ -47,10 +53,24 @@ public:
     // streams with sendfile(2) as the connection takes it.
     std::size_t sendfileAbove = std::size_t{64} * 1024;
 
+    // Files up to cacheFileSize bytes are kept in memory, cacheBytes for all of them at most
+    // (the oldest go first), and served from there while unchanged on disk: each request
+    // checks that with one stat(2) (the same inode, size and times) instead of opening and
+    // reading the file. A file checked less than cacheCheckInterval ago is served without
+    // even that (nginx's open_file_cache_valid): a change on disk then shows up to that
+    // much later. A file changed less than cacheSettled ago is not kept: file times come
+    // from a coarse clock, and a rewrite of the same size within a tick keeps them.
+    // cacheBytes = 0: no cache.
+    std::size_t cacheBytes = std::size_t{16} << 20;
+    std::size_t cacheFileSize = std::size_t{64} * 1024;
+    std::chrono::milliseconds cacheCheckInterval{0};
+    std::chrono::milliseconds cacheSettled{1000};
+
 private:
     std::filesystem::path root_; // the served directory (a file's own directory), canonical
     std::string rootName_;       // "." for a directory; the file's name for one file
     int rootFd_;                 // root_, opened O_PATH
+    std::unique_ptr<detail::FileCache> cache_;
 };
 
 } // namespace braid::web

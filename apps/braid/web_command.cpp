@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -24,6 +25,12 @@ void WebCommand::addTo(CLI::App& app) {
     command->add_option("--path", path, "the directory to serve")->capture_default_str();
     command->add_flag("--no-access-log", noAccessLog,
                       "do not log each request (combined log format, on stdout)");
+    command
+        ->add_option("--cache-check-interval", cacheCheckMs,
+                     "milliseconds a small file kept in memory is served without checking the "
+                     "disk (0: a stat per request, changes show at once)")
+        ->type_name("MS")
+        ->capture_default_str();
 }
 
 std::optional<Service> WebCommand::service() const {
@@ -32,7 +39,9 @@ std::optional<Service> WebCommand::service() const {
         fmt::print(stderr, "braid web: --path {}: not a directory\n", path);
         return std::nullopt;
     }
-    auto site = std::make_shared<braid::web::Site>(std::make_shared<braid::web::File>(path));
+    auto root = std::make_shared<braid::web::File>(path);
+    root->cacheCheckInterval = std::chrono::milliseconds(cacheCheckMs);
+    auto site = std::make_shared<braid::web::Site>(root);
     if (!noAccessLog) {
         site->accessLog = [](std::string_view line) {
             // Flushed line by line: a log read while the server runs is up to date.

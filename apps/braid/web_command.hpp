@@ -16,6 +16,7 @@ struct WebCommand {
     std::vector<std::string> listen{"tcp:8080"};
     std::string path = ".";
     bool noAccessLog = false;
+    unsigned cacheCheckMs = 0; // web::File::cacheCheckInterval
 
     void addTo(CLI::App& app);
     // Runs the server until SIGINT/SIGTERM; returns the exit code.

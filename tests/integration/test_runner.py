@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -153,6 +154,35 @@ class Runner(unittest.TestCase):
                     self.assertEqual(big, response.read())
             finally:
                 self.assertEqual(0, stop(process))
+
+    def test_web_small_files_come_from_memory_while_unchanged(self):
+        """A changed file shows at the next request by default, and only after
+        --cache-check-interval when one is given."""
+        with tempfile.TemporaryDirectory() as root:
+            path = os.path.join(root, "page.txt")
+            with open(path, "w") as f:
+                f.write("first")
+            time.sleep(1.2)  # web::File keeps files unchanged for a second (cacheSettled)
+            default = start("web", "--listen", "tcp:0:interface=127.0.0.1", "--path", root,
+                            "--no-access-log")
+            lazy = start("web", "--listen", "tcp:0:interface=127.0.0.1", "--path", root,
+                         "--no-access-log", "--cache-check-interval", "3600000")
+            try:
+                urls = [f"http://127.0.0.1:{listening(p, 1)['web']}/page.txt"
+                        for p in (default, lazy)]
+                for url in urls:  # kept in memory by both
+                    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+                        self.assertEqual(b"first", response.read())
+                with open(path, "w") as f:
+                    f.write("second")
+                got = []
+                for url in urls:
+                    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+                        got.append(response.read())
+                self.assertEqual([b"second", b"first"], got)
+            finally:
+                self.assertEqual(0, stop(default))
+                self.assertEqual(0, stop(lazy))
 
     def test_web_access_log_in_combined_format_unless_turned_off(self):
         with tempfile.TemporaryDirectory() as root:

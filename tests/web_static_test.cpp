@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -20,7 +21,9 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 namespace braid::web {
 namespace {
@@ -367,6 +370,51 @@ TEST_P(WebStaticCacheTest, TheOldestFilesMakeRoomAndLargeOnesAreNotKept) {
     EXPECT_EQ("small now", body(get("/big.txt")));
     file->cacheBytes = 0; // no cache: everything from disk
     EXPECT_EQ("9876543210", body(get("/data.bin")));
+}
+
+// One File (and its cache) shared by sites on two threads while the file changes under
+// them: every response is one version of the file, whole. (Run under TSan by ./dev test.)
+class WebStaticThreadTest : public WebStaticCacheTest {};
+
+INSTANTIATE_TEST_SUITE_P(Delivery, WebStaticThreadTest,
+                         ::testing::Combine(::testing::Values(Delivery::whole),
+                                            ::testing::Values(true)));
+
+TEST_P(WebStaticThreadTest, ThreadsSharingAFileSeeWholeVersionsOfIt) {
+    auto file = std::make_shared<File>(root_);
+    file->cacheSettled = std::chrono::milliseconds(0);
+    const std::vector<std::string> versions = {"Hello, world!", "A longer version of it."};
+    std::atomic<int> finished{0};
+    std::atomic<int> wrong{0};
+    auto reader = [&] {
+        task::Clock clock;
+        auto site = std::make_shared<Site>(file);
+        for (int i = 0; i < 300; ++i) {
+            testing::StringTransport transport(clock);
+            std::unique_ptr<Protocol> channel = site->buildProtocol(Address::ipv4("127.0.0.1", 1));
+            channel->makeConnection(transport);
+            channel->dataReceived("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+            const std::string response = transport.value();
+            const std::string got = body(response);
+            if (std::ranges::find(versions, got) == versions.end() ||
+                header(response, "Content-Length") != std::to_string(got.size())) {
+                ++wrong;
+            }
+            channel->connectionLost(Failure(ConnectionDone()));
+        }
+        ++finished;
+    };
+    std::thread first(reader);
+    std::thread second(reader);
+    for (int i = 0; finished < 2 && i < 100'000; ++i) {
+        // Written beside and renamed over: readers see one file or the other, never half.
+        const fs::path next = root_ / "next.txt";
+        rewrite(next, versions[static_cast<std::size_t>(i) % 2]);
+        fs::rename(next, root_ / "hello.txt");
+    }
+    first.join();
+    second.join();
+    EXPECT_EQ(wrong, 0);
 }
 
 } // namespace

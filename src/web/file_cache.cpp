@@ -43,7 +43,9 @@ bool FileCache::takes(const struct stat& info, const Limits& limits) {
 std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string& relative,
                                                   const Limits& limits) {
     std::shared_ptr<CachedFile> entry;
-    const auto now = std::chrono::steady_clock::now();
+    const bool timed = limits.checkInterval.count() > 0; // else no clock to read
+    const auto now =
+        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     {
         const std::lock_guard lock(mutex_);
         if (limits.bytes == 0) { // turned off: let go of everything
@@ -57,7 +59,7 @@ std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string&
             return nullptr;
         }
         entry = it->second;
-        if (now - entry->checked < limits.checkInterval) {
+        if (timed && now - entry->checked < limits.checkInterval) {
             return entry;
         }
     }
@@ -69,7 +71,7 @@ std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string&
         ::fstatat(rootFd, relative.c_str(), &info, 0) == 0 && unchanged(info, entry->info);
     const std::lock_guard lock(mutex_);
     if (!same) {
-        erase(relative);
+        erase(relative, entry->serial); // (not a newer entry another thread made meanwhile)
         return nullptr;
     }
     entry->checked = now;

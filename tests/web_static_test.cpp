@@ -143,6 +143,15 @@ TEST_P(WebStaticTest, ServesAFileWithItsTypeLengthAndValidators) {
     EXPECT_TRUE(header(response, "Last-Modified").ends_with(" GMT"));
     EXPECT_EQ("text/html; charset=utf-8", header(get("/page.html"), "Content-Type"));
     EXPECT_EQ("application/octet-stream", header(get("/data.bin"), "Content-Type"));
+    // The extension is the file name's last dot on, in any case; a leading dot is none.
+    writeFile(root_ / "SHOUT.TXT", "x");
+    writeFile(root_ / "site.tar.gz", "x");
+    writeFile(root_ / ".html", "x");
+    writeFile(root_ / "sub" / "page.v2.HTML", "x");
+    EXPECT_EQ("text/plain; charset=utf-8", header(get("/SHOUT.TXT"), "Content-Type"));
+    EXPECT_EQ("application/gzip", header(get("/site.tar.gz"), "Content-Type"));
+    EXPECT_EQ("application/octet-stream", header(get("/.html"), "Content-Type"));
+    EXPECT_EQ("text/html; charset=utf-8", header(get("/sub/page.v2.HTML"), "Content-Type"));
 }
 
 TEST_P(WebStaticTest, ALargeFileStreamsWhole) {

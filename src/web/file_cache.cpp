@@ -68,7 +68,7 @@ std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string&
     // path that now leads elsewhere finds another file, and a miss.
     struct stat info{};
     const bool same =
-        ::fstatat(rootFd, relative.c_str(), &info, 0) == 0 && unchanged(info, entry->info);
+        ::fstatat(rootFd, relative.c_str(), &info, 0) == 0 && unchanged(info, entry->meta.info);
     const std::lock_guard lock(mutex_);
     if (!same) {
         erase(relative, entry->serial); // (not a newer entry another thread made meanwhile)
@@ -78,11 +78,11 @@ std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string&
     return entry;
 }
 
-std::shared_ptr<const CachedFile> FileCache::add(const std::string& relative, std::string content,
-                                                 const struct stat& info, const Limits& limits) {
+std::shared_ptr<const CachedFile> FileCache::add(const std::string& relative, FileMeta meta,
+                                                 std::string content, const Limits& limits) {
     auto entry = std::make_shared<CachedFile>();
+    entry->meta = std::move(meta);
     entry->content = std::move(content);
-    entry->info = info;
     entry->checked = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
     entry->serial = ++serial_;

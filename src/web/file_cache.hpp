@@ -19,9 +19,16 @@
 
 namespace braid::web::detail {
 
-struct CachedFile {
-    std::string content; // the whole file
+// What web::File sends of a file besides its bytes: made once for a file kept here.
+struct FileMeta {
     struct stat info{};
+    std::string etag;
+    std::string lastModified; // an HTTP date
+};
+
+struct CachedFile {
+    FileMeta meta;
+    std::string content;                           // the whole file
     std::chrono::steady_clock::time_point checked; // last seen unchanged on disk
     std::uint64_t serial = 0;                      // tells it from earlier entries of its path
 };
@@ -45,9 +52,9 @@ public:
     // keeps its times, so only an older one is sure to show a later change).
     [[nodiscard]] static bool takes(const struct stat& info, const Limits& limits);
 
-    // Keeps a file's bytes (the whole file, as `info` describes it) and returns its entry.
-    std::shared_ptr<const CachedFile> add(const std::string& relative, std::string content,
-                                          const struct stat& info, const Limits& limits);
+    // Keeps a file (its bytes, the whole file as meta.info describes it); returns its entry.
+    std::shared_ptr<const CachedFile> add(const std::string& relative, FileMeta meta,
+                                          std::string content, const Limits& limits);
 
 private:
     struct Added {

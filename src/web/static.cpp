@@ -127,8 +127,15 @@ Target open(int rootFd, std::string relative, bool slash) {
     return target;
 }
 
-std::string lowerExtension(const fs::path& path) {
-    std::string extension = path.extension().string();
+// The file name's extension in lower case, as std::filesystem::path::extension() finds it
+// (from the last dot; none for a name that only starts with one), without making a path.
+std::string lowerExtension(std::string_view path) {
+    const std::string_view name = path.substr(path.rfind('/') + 1); // (npos + 1 is 0)
+    const std::size_t dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot == 0) {
+        return {};
+    }
+    std::string extension(name.substr(dot));
     std::ranges::transform(extension, extension.begin(),
                            [](char c) { return detail::asciiLower(c); });
     return extension;
@@ -318,13 +325,20 @@ struct FileBytes {
     OpenFd fd;
 };
 
+detail::FileMeta metaOf(const struct stat& info) {
+    return {.info = info,
+            .etag = fmt::format("\"{:x}-{:x}\"", info.st_size,
+                                (info.st_mtim.tv_sec * 1'000'000'000) + info.st_mtim.tv_nsec),
+            .lastModified = detail::httpDate(static_cast<double>(info.st_mtim.tv_sec))};
+}
+
 RenderResult serveFile(const File& file, Request& request, const std::string& relative,
-                       const struct stat& info, FileBytes bytes) {
+                       const detail::FileMeta& meta, FileBytes bytes) {
+    const struct stat& info = meta.info;
     const auto size = static_cast<std::uint64_t>(info.st_size);
-    const std::string etag = fmt::format(
-        "\"{:x}-{:x}\"", size, (info.st_mtim.tv_sec * 1'000'000'000) + info.st_mtim.tv_nsec);
+    const std::string& etag = meta.etag;
     request.setHeader("ETag", etag);
-    request.setHeader("Last-Modified", detail::httpDate(static_cast<double>(info.st_mtim.tv_sec)));
+    request.setHeader("Last-Modified", meta.lastModified);
     request.setHeader("Accept-Ranges", "bytes");
     auto type = file.contentTypes.find(lowerExtension(relative));
     request.setHeader("Content-Type",
@@ -380,7 +394,7 @@ std::optional<RenderResult> serveCached(const File& file, detail::FileCache& cac
     if (!entry) {
         return std::nullopt;
     }
-    return serveFile(file, request, relative, entry->info, {.cached = &entry->content, .fd = {}});
+    return serveFile(file, request, relative, entry->meta, {.cached = &entry->content, .fd = {}});
 }
 
 // A regular file just opened: kept in the cache if it is small enough, then served.
@@ -389,12 +403,12 @@ RenderResult serveOpened(const File& file, detail::FileCache& cache, Request& re
     const detail::FileCache::Limits limits = cacheLimits(file);
     if (detail::FileCache::takes(target.info, limits)) {
         const auto size = static_cast<std::size_t>(target.info.st_size);
-        std::shared_ptr<const detail::CachedFile> entry =
-            cache.add(target.relative, readRange(target.file.get(), 0, size), target.info, limits);
-        return serveFile(file, request, target.relative, entry->info,
+        std::shared_ptr<const detail::CachedFile> entry = cache.add(
+            target.relative, metaOf(target.info), readRange(target.file.get(), 0, size), limits);
+        return serveFile(file, request, target.relative, entry->meta,
                          {.cached = &entry->content, .fd = {}});
     }
-    return serveFile(file, request, target.relative, target.info,
+    return serveFile(file, request, target.relative, metaOf(target.info),
                      {.cached = nullptr, .fd = std::move(target.file)});
 }
 

@@ -87,11 +87,13 @@ OpenFd openBeneath(int rootFd, const std::string& relative) {
     open_how how{};
     how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd;
-    do {
-        fd = ::syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof how);
-    } while (fd < 0 && errno == EINTR);
-    return OpenFd(static_cast<int>(fd));
+    for (;;) {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): glibc has no openat2 wrapper
+        const long fd = ::syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof how);
+        if (fd >= 0 || errno != EINTR) {
+            return OpenFd(static_cast<int>(fd));
+        }
+    }
 }
 
 // What a URL path names under the root: an open file, a directory, or nothing.
@@ -444,7 +446,7 @@ File::File(const std::filesystem::path& path)
     : contentTypes(usualTypes()),
       root_(servedDirectory(path)),
       rootName_(fs::is_directory(path) ? "." : fs::canonical(path).filename().string()),
-      rootFd_(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+      rootFd_(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), // NOLINT(*-vararg)
       cache_(std::make_unique<detail::FileCache>()) {
     if (rootFd_ < 0) {
         throw std::system_error(errno, std::generic_category(), "web::File: " + root_.string());

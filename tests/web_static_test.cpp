@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -354,6 +355,47 @@ TEST_P(WebStaticCacheTest, EveryChangeOnDiskShowsAtTheNextRequest) {
     EXPECT_EQ("Hello, earth!", body(get("/moved.txt")));
 }
 
+// Changes that keep the size and the modification time: another inode renamed over the
+// path, or the same inode rewritten (its change time moves).
+TEST_P(WebStaticCacheTest, ChangesThatKeepSizeAndModificationTimeShowToo) {
+    cachingFile(std::chrono::milliseconds(0));
+    const fs::path path = root_ / "hello.txt";
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
+    const auto modified = fs::last_write_time(path);
+    writeFile(root_ / "other.txt", "Hello, other!");
+    fs::last_write_time(root_ / "other.txt", modified);
+    fs::rename(root_ / "other.txt", path);
+    EXPECT_EQ("Hello, other!", body(get("/hello.txt")));
+
+    struct stat before{};
+    ASSERT_EQ(::stat(path.c_str(), &before), 0);
+    struct stat after{};
+    for (int tries = 0; tries < 200; ++tries) { // until the file system's clock has moved
+        writeFile(path, "Hello, again!");
+        fs::last_write_time(path, modified);
+        ASSERT_EQ(::stat(path.c_str(), &after), 0);
+        if (after.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+            after.st_ctim.tv_nsec != before.st_ctim.tv_nsec) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(after.st_ino, before.st_ino);
+    ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+    EXPECT_EQ("Hello, again!", body(get("/hello.txt")));
+}
+
+// With the default cacheSettled a file just written is not kept: a same-size rewrite in
+// the same tick of the file system's clock would not show in its times.
+TEST_P(WebStaticCacheTest, AFileJustWrittenIsNotKept) {
+    auto file = std::make_shared<File>(root_);
+    file->cacheCheckInterval = std::chrono::hours(1); // a kept file would not be looked at
+    site_ = std::make_shared<Site>(file);
+    EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
+    writeFile(root_ / "hello.txt", "Hello, later!");
+    EXPECT_EQ("Hello, later!", body(get("/hello.txt")));
+}
+
 TEST_P(WebStaticCacheTest, AKeptFileReplacedByALinkOutOfTheRootIsRefused) {
     cachingFile(std::chrono::milliseconds(0));
     EXPECT_EQ("Hello, world!", body(get("/hello.txt")));
@@ -377,8 +419,15 @@ TEST_P(WebStaticCacheTest, TheOldestFilesMakeRoomAndLargeOnesAreNotKept) {
     EXPECT_EQ("0123456789", body(get("/data.bin"))) << "kept, not looked at again yet";
     EXPECT_EQ("Changed!", body(get("/hello.txt")));
     EXPECT_EQ("small now", body(get("/big.txt")));
+    EXPECT_EQ("9876543210", body(get("/data.bin"))); // kept again, in place of big.txt
+    rewrite(root_ / "data.bin", "0000000000");
+    EXPECT_EQ("9876543210", body(get("/data.bin"))) << "kept";
     file->cacheBytes = 0; // no cache: everything from disk
-    EXPECT_EQ("9876543210", body(get("/data.bin")));
+    EXPECT_EQ("0000000000", body(get("/data.bin")));
+    file->cacheBytes = 100; // less than one file with its bookkeeping: served, not kept
+    EXPECT_EQ("0000000000", body(get("/data.bin")));
+    rewrite(root_ / "data.bin", "1111111111");
+    EXPECT_EQ("1111111111", body(get("/data.bin")));
 }
 
 // One File (and its cache) shared by sites on two threads while the file changes under

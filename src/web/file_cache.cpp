@@ -48,12 +48,7 @@ std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string&
         timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     {
         const std::lock_guard lock(mutex_);
-        if (limits.bytes == 0) { // turned off: let go of everything
-            entries_.clear();
-            order_.clear();
-            bytes_ = 0;
-            return nullptr;
-        }
+        makeRoom(0, limits); // (the limit may have been lowered: 0 lets go of everything)
         auto it = entries_.find(relative);
         if (it == entries_.end()) {
             return nullptr;
@@ -65,7 +60,10 @@ std::shared_ptr<const CachedFile> FileCache::find(int rootFd, const std::string&
     }
     // The stat goes through symlinks the way the open did. An entry only matches the very
     // file that was opened beneath the root (same device, inode and times), so following a
-    // path that now leads elsewhere finds another file, and a miss.
+    // path that now leads elsewhere finds another file, and a miss. (A path that now
+    // reaches that same unchanged file by a way the open would refuse, a directory swapped
+    // for an absolute link to itself, say, still finds it: the bytes are those the file
+    // had inside the root.)
     struct stat info{};
     const bool same =
         ::fstatat(rootFd, relative.c_str(), &info, 0) == 0 && unchanged(info, entry->meta.info);
@@ -87,6 +85,9 @@ std::shared_ptr<const CachedFile> FileCache::add(const std::string& relative, Fi
     const std::lock_guard lock(mutex_);
     entry->serial = ++serial_;
     erase(relative);
+    if (cost(relative, entry->content) > limits.bytes) {
+        return entry; // served once, not kept: it would not fit even alone
+    }
     makeRoom(cost(relative, entry->content), limits);
     bytes_ += cost(relative, entry->content);
     entries_.emplace(relative, entry);

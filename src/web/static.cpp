@@ -399,16 +399,28 @@ std::optional<RenderResult> serveCached(const File& file, detail::FileCache& cac
     return serveFile(file, request, relative, entry->meta, {.cached = &entry->content, .fd = {}});
 }
 
+// The whole of a file of `size` bytes, or nothing if it shrank meanwhile (it is then
+// served from disk as it is now, not kept).
+std::optional<std::string> readWhole(int fd, std::size_t size) {
+    try {
+        return readRange(fd, 0, size);
+    } catch (const std::system_error&) {
+        return std::nullopt;
+    }
+}
+
 // A regular file just opened: kept in the cache if it is small enough, then served.
 RenderResult serveOpened(const File& file, detail::FileCache& cache, Request& request,
                          Target target) {
     const detail::FileCache::Limits limits = cacheLimits(file);
     if (detail::FileCache::takes(target.info, limits)) {
         const auto size = static_cast<std::size_t>(target.info.st_size);
-        std::shared_ptr<const detail::CachedFile> entry = cache.add(
-            target.relative, metaOf(target.info), readRange(target.file.get(), 0, size), limits);
-        return serveFile(file, request, target.relative, entry->meta,
-                         {.cached = &entry->content, .fd = {}});
+        if (std::optional<std::string> content = readWhole(target.file.get(), size)) {
+            std::shared_ptr<const detail::CachedFile> entry =
+                cache.add(target.relative, metaOf(target.info), std::move(*content), limits);
+            return serveFile(file, request, target.relative, entry->meta,
+                             {.cached = &entry->content, .fd = {}});
+        }
     }
     return serveFile(file, request, target.relative, metaOf(target.info),
                      {.cached = nullptr, .fd = std::move(target.file)});

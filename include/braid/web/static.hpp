@@ -59,8 +59,9 @@ public:
     // reading the file. A file checked less than cacheCheckInterval ago is served without
     // even that (nginx's open_file_cache_valid): a change on disk then shows up to that
     // much later. A file changed less than cacheSettled ago is not kept: file times come
-    // from a coarse clock, and a rewrite of the same size within a tick keeps them.
-    // cacheBytes = 0: no cache.
+    // from a coarse clock, and a rewrite of the same size within a tick keeps them, so keep
+    // cacheSettled at least the file system's tick (2 s on FAT; 0 only in tests). A kept
+    // file is sent from memory whatever sendfileAbove says. cacheBytes = 0: no cache.
     std::size_t cacheBytes = std::size_t{16} << 20;
     std::size_t cacheFileSize = std::size_t{64} * 1024;
     std::chrono::milliseconds cacheCheckInterval{0};

@@ -12,8 +12,8 @@ namespace {
 // An entry's cost besides its bytes: its key, the map's node and the queue's copy of it.
 constexpr std::size_t entryOverhead = 256;
 
-std::size_t cost(const std::string& relative, const std::string& content) {
-    return content.size() + (2 * relative.size()) + entryOverhead;
+std::size_t cost(const std::string& relative, std::size_t size) {
+    return size + (2 * relative.size()) + entryOverhead;
 }
 
 bool sameTime(const struct timespec& a, const struct timespec& b) {
@@ -30,13 +30,13 @@ bool unchanged(const struct stat& now, const struct stat& then) {
 
 } // namespace
 
-bool FileCache::takes(const struct stat& info, const Limits& limits) {
+bool FileCache::takes(const std::string& relative, const struct stat& info, const Limits& limits) {
     const auto size = static_cast<std::size_t>(info.st_size);
     const auto changed = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::seconds(info.st_ctim.tv_sec) +
             std::chrono::nanoseconds(info.st_ctim.tv_nsec)));
-    return size <= limits.fileSize && size <= limits.bytes &&
+    return size <= limits.fileSize && cost(relative, size) <= limits.bytes &&
            std::chrono::system_clock::now() - changed >= limits.settled;
 }
 
@@ -82,14 +82,12 @@ std::shared_ptr<const CachedFile> FileCache::add(const std::string& relative, Fi
     entry->meta = std::move(meta);
     entry->content = std::move(content);
     entry->checked = std::chrono::steady_clock::now();
+    const std::size_t bytes = cost(relative, entry->content.size());
     const std::lock_guard lock(mutex_);
     entry->serial = ++serial_;
     erase(relative);
-    if (cost(relative, entry->content) > limits.bytes) {
-        return entry; // served once, not kept: it would not fit even alone
-    }
-    makeRoom(cost(relative, entry->content), limits);
-    bytes_ += cost(relative, entry->content);
+    makeRoom(bytes, limits);
+    bytes_ += bytes;
     entries_.emplace(relative, entry);
     order_.push_back({.relative = relative, .serial = entry->serial});
     return entry;
@@ -98,7 +96,7 @@ std::shared_ptr<const CachedFile> FileCache::add(const std::string& relative, Fi
 void FileCache::erase(const std::string& relative, std::optional<std::uint64_t> serial) {
     auto it = entries_.find(relative);
     if (it != entries_.end() && (!serial || it->second->serial == *serial)) {
-        bytes_ -= cost(relative, it->second->content);
+        bytes_ -= cost(relative, it->second->content.size());
         entries_.erase(it); // its record in order_ goes when it comes round
     }
 }

@@ -47,12 +47,15 @@ public:
     std::shared_ptr<const CachedFile> find(int rootFd, const std::string& relative,
                                            const Limits& limits);
 
-    // Whether a file would be kept: small enough, and unchanged for `settled` (file times
-    // come from a coarse clock: a file rewritten with the same size within a tick or so
-    // keeps its times, so only an older one is sure to show a later change).
-    [[nodiscard]] static bool takes(const struct stat& info, const Limits& limits);
+    // Whether a file would be kept: small enough (alone, with its bookkeeping, within the
+    // budget), and unchanged for `settled` (file times come from a coarse clock: a file
+    // rewritten with the same size within a tick or so keeps its times, so only an older
+    // one is sure to show a later change).
+    [[nodiscard]] static bool takes(const std::string& relative, const struct stat& info,
+                                    const Limits& limits);
 
-    // Keeps a file (its bytes, the whole file as meta.info describes it); returns its entry.
+    // Keeps a file that takes() accepted under the same limits (its bytes, the whole file
+    // as meta.info describes it), making room for it; returns its entry.
     std::shared_ptr<const CachedFile> add(const std::string& relative, FileMeta meta,
                                           std::string content, const Limits& limits);
 

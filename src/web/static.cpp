@@ -413,7 +413,7 @@ std::optional<std::string> readWhole(int fd, std::size_t size) {
 RenderResult serveOpened(const File& file, detail::FileCache& cache, Request& request,
                          Target target) {
     const detail::FileCache::Limits limits = cacheLimits(file);
-    if (detail::FileCache::takes(target.info, limits)) {
+    if (detail::FileCache::takes(target.relative, target.info, limits)) {
         const auto size = static_cast<std::size_t>(target.info.st_size);
         if (std::optional<std::string> content = readWhole(target.file.get(), size)) {
             std::shared_ptr<const detail::CachedFile> entry =

@@ -1,8 +1,7 @@
 // braid::Reactor: the event loop (Twisted's reactor). One thread runs it; it watches
-// sockets through epoll (default), io_uring or poll, runs timers, and
-// delivers connection events to protocols. braid::reactor() is the process-wide one the seeds'
-// style uses; library code should take the interface it needs (IReactorTCP&, IReactorTime&...)
-// instead.
+// sockets through epoll (default), io_uring or poll, runs timers, and delivers connection
+// events to protocols. braid::reactor() is the process-wide one the seeds' style uses;
+// library code should take the interface it needs (IReactorTCP&, IReactorTime&...) instead.
 #pragma once
 
 #include <braid/interfaces.hpp>

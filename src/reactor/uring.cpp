@@ -112,10 +112,8 @@ public:
         // Anonymous memory: pages the kernel never fills are never resident.
         memory_.reset(static_cast<char*>(::operator new(count * size)));
         for (unsigned id = 0; id < count; ++id) {
-            io_uring_buf_ring_add(entries_, data(id), size, static_cast<unsigned short>(id),
-                                  io_uring_buf_ring_mask(count), static_cast<int>(id));
+            giveBack(id);
         }
-        io_uring_buf_ring_advance(entries_, count);
     }
     BufferRing(const BufferRing&) = delete;
     BufferRing& operator=(const BufferRing&) = delete;
@@ -126,6 +124,7 @@ public:
 
     char* data(unsigned id) { return memory_.get() + (static_cast<std::size_t>(id) * size); }
 
+    // Hands buffer `id` to the kernel, to be filled by a later completion.
     void giveBack(unsigned id) {
         io_uring_buf_ring_add(entries_, data(id), size, static_cast<unsigned short>(id),
                               io_uring_buf_ring_mask(count), 0);

@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -146,6 +148,22 @@ TEST(MemcacheStoreTest, SetThenGetReturnsValueFlagsAndCas) {
     EXPECT_EQ(stats.totalItems, 1U);
     EXPECT_EQ(stats.bytes, Store::itemSize(1, 5));
     EXPECT_EQ(stats.limitMaxbytes, Store::Options{}.memoryLimit);
+}
+
+TEST(MemcacheStoreTest, PrefetchIsOnlyAHint) {
+    Store store(smallOptions(std::size_t{1} << 20));
+    put(store, "live", "v");
+    put(store, "dead", "v", StoreMode::set, t0, t0); // expired as it is stored
+    const auto before = store.stats();
+    ASSERT_EQ(before.currItems, 2U);
+    // A hit, an expired item and a miss: nothing counted, nothing reclaimed or moved.
+    const std::array<std::string_view, 3> keys{"live", "dead", "none"};
+    store.prefetch(keys);
+    const auto after = store.stats();
+    EXPECT_EQ(after.getHits + after.getMisses + after.getExpired, 0U);
+    EXPECT_EQ(after.currItems, before.currItems);
+    EXPECT_EQ(after.reclaimed, before.reclaimed);
+    EXPECT_EQ(value(store, "live"), "v");
 }
 
 TEST(MemcacheStoreTest, GetTakesLvalueAndConstCallables) {
@@ -717,6 +735,12 @@ TEST(MemcacheStoreThreadTest, MixedOperationsKeepTheAccountsStraight) {
                 case 3: store.arithmetic(arith(key, (state & 1) != 0, 1), t0); break;
                 case 4: remove(store, key); break;
                 default: value(store, key); gets.fetch_add(1, std::memory_order_relaxed);
+                }
+                if (i % 8 == 0) {
+                    // The prefetch hint reads buckets and items other threads change.
+                    const std::string more = "key" + std::to_string(state % keySpace);
+                    const std::array<std::string_view, 3> keys{key, more, "absent"};
+                    store.prefetch(keys);
                 }
                 if (i % 100 == 0 && store.stats().bytes > limit) {
                     overLimit = true;

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "lookahead.hpp"
 #include <braid/log.hpp>
 
 #include <cstring>
@@ -75,6 +76,11 @@ void Connection::resumeProducing() {
 
 std::size_t Connection::process(std::string_view input) {
     now_ = factory_->now();
+    KeysAhead ahead;
+    findKeysAhead(input, ahead);
+    if (ahead.count > 1) {
+        store_.prefetch(std::span(ahead.keys.data(), ahead.count));
+    }
     std::size_t at = 0;
     while (at < input.size() && !closing_ && !paused_) {
         std::string_view rest = input.substr(at);

@@ -1,0 +1,116 @@
+#include "lookahead.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace braid::memcache::detail {
+
+namespace {
+
+// Takes the next space-separated word off `line`.
+std::string_view nextWord(std::string_view& line) noexcept {
+    std::size_t start = line.find_first_not_of(' ');
+    if (start == std::string_view::npos) {
+        line = {};
+        return {};
+    }
+    line.remove_prefix(start);
+    std::size_t end = line.find(' ');
+    std::string_view word = line.substr(0, end);
+    line.remove_prefix(end == std::string_view::npos ? line.size() : end);
+    return word;
+}
+
+// A data block's length as digits only; false on anything else or an absurd length.
+bool blockLength(std::string_view word, std::size_t& out) noexcept {
+    if (word.empty() || word.size() > 9) {
+        return false;
+    }
+    out = 0;
+    for (char c : word) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        out = out * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return true;
+}
+
+bool isStorage(std::string_view command) noexcept {
+    return command == "set" || command == "add" || command == "replace" || command == "append" ||
+           command == "prepend" || command == "cas";
+}
+
+bool takesOneKey(std::string_view command) noexcept {
+    return command == "mg" || command == "md" || command == "ma" || command == "delete" ||
+           command == "incr" || command == "decr" || command == "touch";
+}
+
+void add(KeysAhead& out, std::string_view key) noexcept {
+    if (!key.empty() && out.count < KeysAhead::capacity) {
+        out.keys[out.count++] = key;
+    }
+}
+
+// Adds the keys of one request line; returns the bytes of data block that follow it, or
+// false if the line is not one the scan knows.
+bool scanLine(std::string_view line, KeysAhead& out, std::size_t& block) noexcept {
+    block = 0;
+    std::string_view command = nextWord(line);
+    if (command == "get" || command == "gets" || command == "gat" || command == "gats") {
+        if (command.starts_with("gat")) {
+            nextWord(line); // the exptime
+        }
+        for (std::string_view key = nextWord(line); !key.empty(); key = nextWord(line)) {
+            add(out, key);
+        }
+        return true;
+    }
+    std::string_view key = nextWord(line);
+    if (takesOneKey(command)) {
+        add(out, key);
+        return true;
+    }
+    std::string_view length;
+    if (command == "ms") {
+        length = nextWord(line);
+    } else if (isStorage(command)) {
+        nextWord(line); // flags
+        nextWord(line); // exptime
+        length = nextWord(line);
+    } else {
+        return false;
+    }
+    add(out, key);
+    if (!blockLength(length, block)) {
+        return false;
+    }
+    block += 2; // the \r\n after the data
+    return true;
+}
+
+} // namespace
+
+void findKeysAhead(std::string_view input, KeysAhead& out) noexcept {
+    out.count = 0;
+    std::size_t at = 0;
+    while (at < input.size() && out.count < KeysAhead::capacity) {
+        const char* start = input.data() + at;
+        const void* newline = std::memchr(start, '\n', input.size() - at);
+        if (newline == nullptr) {
+            return;
+        }
+        std::string_view line(start, static_cast<const char*>(newline) - start);
+        at += line.size() + 1;
+        if (line.ends_with('\r')) {
+            line.remove_suffix(1);
+        }
+        std::size_t block = 0;
+        if (!scanLine(line, out, block)) {
+            return;
+        }
+        at += block;
+    }
+}
+
+} // namespace braid::memcache::detail

@@ -1,0 +1,25 @@
+// The keys of the requests a read holds, found before any of them runs, so that the store
+// can bring all their items into the CPU cache at once (Store::prefetch): a pipelined
+// batch then waits for memory about once instead of once or twice per request.
+//
+// A quick scan, not a parser: it stops at the first thing it does not recognise and never
+// decides anything about the requests, which the connection parses properly afterwards.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace braid::memcache::detail {
+
+struct KeysAhead {
+    static constexpr std::size_t capacity = 32;
+    std::array<std::string_view, capacity> keys{};
+    std::size_t count = 0;
+};
+
+// The keys of the first requests in `input` (text get/gets/gat/gats, the storage commands,
+// delete, incr, decr, touch and the meta commands), up to `capacity`; data blocks skipped.
+void findKeysAhead(std::string_view input, KeysAhead& out) noexcept;
+
+} // namespace braid::memcache::detail

@@ -493,22 +493,17 @@ StoreResult Store::store(const StoreRequest& request, Seconds now) {
 void Store::prefetch(std::span<const std::string_view> keys) const {
     std::array<std::uint64_t, 32> hashes{};
     const std::size_t count = std::min(keys.size(), hashes.size());
-    // Each step asks for all the keys before the next step looks at what arrived.
     for (std::size_t i = 0; i < count; ++i) {
         hashes[i] = hashKey(keys[i]);
-        Shard& shard = impl_->shardFor(hashes[i]);
-        const std::lock_guard lock(shard.mutex);
-        shard.table.prefetchBucket(hashes[i]);
     }
-    for (std::size_t i = 0; i < count; ++i) {
-        Shard& shard = impl_->shardFor(hashes[i]);
-        const std::lock_guard lock(shard.mutex);
-        shard.table.prefetchFirstItem(hashes[i]);
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-        Shard& shard = impl_->shardFor(hashes[i]);
-        const std::lock_guard lock(shard.mutex);
-        shard.table.prefetchBeyond(hashes[i]);
+    // Each step asks for every key's memory before the next one looks at what arrived.
+    for (auto step :
+         {&ItemTable::prefetchBucket, &ItemTable::prefetchFirstItem, &ItemTable::prefetchBeyond}) {
+        for (std::size_t i = 0; i < count; ++i) {
+            Shard& shard = impl_->shardFor(hashes[i]);
+            const std::lock_guard lock(shard.mutex);
+            (shard.table.*step)(hashes[i]);
+        }
     }
 }
 

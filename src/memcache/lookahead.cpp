@@ -61,7 +61,11 @@ bool scanLine(std::string_view line, KeysAhead& out, std::size_t& block) noexcep
         if (command.starts_with("gat")) {
             nextWord(line); // the exptime
         }
-        for (std::string_view key = nextWord(line); !key.empty(); key = nextWord(line)) {
+        while (out.count < KeysAhead::capacity) {
+            std::string_view key = nextWord(line);
+            if (key.empty()) {
+                break;
+            }
             add(out, key);
         }
         return true;

@@ -1,6 +1,5 @@
 #include "lookahead.hpp"
 
-#include <cstdint>
 #include <cstring>
 
 namespace braid::memcache::detail {

@@ -1,9 +1,10 @@
 // The keys of the requests a read holds, found before any of them runs, so that the store
 // can bring all their items into the CPU cache at once (Store::prefetch): a pipelined
-// batch then waits for memory about once instead of once or twice per request.
+// batch then waits for memory a few times in all instead of two or three times per request.
 //
 // A quick scan, not a parser: it stops at the first thing it does not recognise and never
-// decides anything about the requests, which the connection parses properly afterwards.
+// decides anything about the requests, which the connection parses properly afterwards. A
+// wrong key (a meta command's base64 key, taken as it is) only wastes its hint.
 #pragma once
 
 #include <array>

@@ -156,7 +156,7 @@ TEST(MemcacheStoreTest, PrefetchIsOnlyAHint) {
     put(store, "dead", "v", StoreMode::set, t0, t0); // expired as it is stored
     const auto before = store.stats();
     ASSERT_EQ(before.currItems, 2U);
-    // A hit, an expired item and a miss: nothing counted, nothing reclaimed or moved.
+    // A hit, an expired item and a miss: nothing counted, nothing reclaimed.
     const std::array<std::string_view, 3> keys{"live", "dead", "none"};
     store.prefetch(keys);
     const auto after = store.stats();

@@ -76,11 +76,7 @@ void Connection::resumeProducing() {
 
 std::size_t Connection::process(std::string_view input) {
     now_ = factory_->now();
-    KeysAhead ahead;
-    findKeysAhead(input, ahead);
-    if (ahead.count > 1) {
-        store_.prefetch(std::span(ahead.keys.data(), ahead.count));
-    }
+    prefetchKeys(input);
     std::size_t at = 0;
     while (at < input.size() && !closing_ && !paused_) {
         std::string_view rest = input.substr(at);
@@ -119,6 +115,21 @@ std::size_t Connection::process(std::string_view input) {
         }
     }
     return closing_ ? input.size() : at;
+}
+
+// The scan starts after the data still owed to a storage command (or still to be
+// swallowed): while a large value arrives in small reads, each read would otherwise scan
+// all of it again.
+void Connection::prefetchKeys(std::string_view input) const {
+    const std::size_t owed = swallow_ > 0 ? swallow_ : (pending_ ? pending_->size : 0);
+    if (owed >= input.size()) {
+        return;
+    }
+    KeysAhead ahead;
+    findKeysAhead(input.substr(owed), ahead);
+    if (ahead.count > 1) {
+        store_.prefetch(std::span(ahead.keys.data(), ahead.count));
+    }
 }
 
 bool Connection::acceptPartialLine(std::string_view partial) const {

@@ -62,6 +62,8 @@ private:
 
     // Runs every complete command in `input`; returns how many bytes it used.
     std::size_t process(std::string_view input);
+    // Hints the store with the keys of the requests `input` holds (Store::prefetch).
+    void prefetchKeys(std::string_view input) const;
     // Handles input with no newline in sight: false if the connection must close.
     bool acceptPartialLine(std::string_view partial) const;
     void runLine(std::string_view line);

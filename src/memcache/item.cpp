@@ -69,8 +69,9 @@ Item* ItemTable::find(std::string_view key, std::uint64_t hash) const {
 
 namespace {
 
-// An item's header and the key after it: up to three cache lines, as malloc aligns items
-// to 16 bytes only.
+// An item's header and the start of its key: the first three cache lines (the 80-byte
+// header may straddle two, as malloc aligns items to 16 bytes only). Keys of up to about
+// 100 bytes are covered whole.
 void prefetchItem(const Item* item) {
     if (item != nullptr) {
         const char* bytes = reinterpret_cast<const char*>(item);
@@ -86,7 +87,7 @@ void ItemTable::prefetchFirstItem(std::uint64_t hash) const {
     prefetchItem(buckets_[bucketOf(hash)]);
 }
 
-void ItemTable::prefetchBeyond(std::uint64_t hash) const {
+void ItemTable::prefetchNeighboursOrNext(std::uint64_t hash) const {
     const Item* item = buckets_[bucketOf(hash)];
     if (item == nullptr) {
         return;

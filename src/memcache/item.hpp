@@ -74,13 +74,14 @@ public:
     ItemTable() : buckets_(initialBuckets, nullptr) {}
 
     [[nodiscard]] Item* find(std::string_view key, std::uint64_t hash) const;
-    // Store::prefetch's three steps, each once the previous one's memory has arrived:
-    // asks the CPU for the key's bucket; for the header and key of the bucket's first
-    // item; for that item's LRU neighbours if it is the key's (a store or a fetch relinks
-    // it), or else for the next item in the chain. None of them waits.
+    // Store::prefetch's three steps, each run for every key before the next, so that the
+    // memory one step asks for has arrived when the next one reads it: asks the CPU for
+    // the key's bucket; for the header and key of the bucket's first item; for that item's
+    // LRU neighbours if it is the key's (a store or a fetch relinks it), or else for the
+    // next item in the chain. None waits for the memory it asks for.
     void prefetchBucket(std::uint64_t hash) const { __builtin_prefetch(&buckets_[bucketOf(hash)]); }
     void prefetchFirstItem(std::uint64_t hash) const;
-    void prefetchBeyond(std::uint64_t hash) const;
+    void prefetchNeighboursOrNext(std::uint64_t hash) const;
     void insert(Item* item);
     void remove(Item* item);
     [[nodiscard]] std::size_t bucketCount() const { return buckets_.size(); }

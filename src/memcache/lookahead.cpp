@@ -1,5 +1,7 @@
 #include "lookahead.hpp"
 
+#include "text.hpp"
+
 #include <cstring>
 
 namespace braid::memcache::detail {
@@ -46,7 +48,7 @@ bool takesOneKey(std::string_view command) noexcept {
 }
 
 void add(KeysAhead& out, std::string_view key) noexcept {
-    if (!key.empty() && out.count < KeysAhead::capacity) {
+    if (!key.empty() && key.size() <= maxKeyLength && out.count < KeysAhead::capacity) {
         out.keys[out.count++] = key;
     }
 }

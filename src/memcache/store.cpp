@@ -491,14 +491,14 @@ StoreResult Store::store(const StoreRequest& request, Seconds now) {
 }
 
 void Store::prefetch(std::span<const std::string_view> keys) const {
-    std::array<std::uint64_t, 32> hashes{};
+    std::array<std::uint64_t, maxPrefetchKeys> hashes{};
     const std::size_t count = std::min(keys.size(), hashes.size());
     for (std::size_t i = 0; i < count; ++i) {
         hashes[i] = hashKey(keys[i]);
     }
     // Each step asks for every key's memory before the next one looks at what arrived.
-    for (auto step :
-         {&ItemTable::prefetchBucket, &ItemTable::prefetchFirstItem, &ItemTable::prefetchBeyond}) {
+    for (auto step : {&ItemTable::prefetchBucket, &ItemTable::prefetchFirstItem,
+                      &ItemTable::prefetchNeighboursOrNext}) {
         for (std::size_t i = 0; i < count; ++i) {
             Shard& shard = impl_->shardFor(hashes[i]);
             const std::lock_guard lock(shard.mutex);

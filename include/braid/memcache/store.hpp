@@ -150,7 +150,9 @@ public:
 
     // A hint that these keys are about to be used (a read's pipelined requests): their
     // buckets and items are asked of memory together, so that their cache misses overlap
-    // instead of each request waiting for its own. Changes nothing; up to 32 keys are used.
+    // instead of each request waiting for its own. Changes nothing; the first
+    // maxPrefetchKeys keys are used.
+    static constexpr std::size_t maxPrefetchKeys = 32;
     void prefetch(std::span<const std::string_view> keys) const;
     DeleteStatus remove(const DeleteRequest& request, Seconds now);
     ArithResult arithmetic(const ArithRequest& request, Seconds now);

@@ -121,7 +121,10 @@ std::size_t Connection::process(std::string_view input) {
 // swallowed): while a large value arrives in small reads, each read would otherwise scan
 // all of it again.
 void Connection::prefetchKeys(std::string_view input) const {
-    const std::size_t owed = swallow_ > 0 ? swallow_ : (pending_ ? pending_->size : 0);
+    std::size_t owed = swallow_;
+    if (pending_) {
+        owed = pending_->size;
+    }
     if (owed >= input.size()) {
         return;
     }

@@ -186,7 +186,9 @@ KNOWN_DIFFERENCES = set()
 NOT_PIPELINED = {"key_too_long_get", "key_too_long_set", "key_too_long_multiget"}
 
 
-class Differential(unittest.TestCase):
+class TwoServers:
+    """memcached and braid side by side, started once per test class."""
+
     @classmethod
     def setUpClass(cls):
         cls.reference = start_memcached("-m", "64", "-I", "1m")
@@ -206,6 +208,8 @@ class Differential(unittest.TestCase):
         expected, got = replies
         self.assertEqual(expected, got, f"{name} ({chunking}): memcached vs braid")
 
+
+class Differential(TwoServers, unittest.TestCase):
     def test_cases_whole(self):
         for name, requests in CASES.items():
             if name not in KNOWN_DIFFERENCES:
@@ -225,12 +229,6 @@ class Differential(unittest.TestCase):
                     with self.subTest(name, seed=seed):
                         self.compare(name, requests, "random", seed)
 
-    def test_pipelined_everything(self):
-        everything = "".join(CASES[name] for name in sorted(CASES)
-                             if name not in KNOWN_DIFFERENCES | NOT_PIPELINED
-                             and len(CASES[name]) < 5000)
-        self.compare("pipelined", everything, "whole")
-
     def test_line_with_no_end_closes(self):
         # Over 2048 bytes and no newline: memcached closes the connection; so does braid.
         for server in (self.reference, self.braid):
@@ -248,6 +246,19 @@ class Differential(unittest.TestCase):
         for sub in (b"settings", b"items", b"slabs"):
             reply = exchange(self.braid.port, b"stats " + sub + b"\r\n", "whole")
             self.assertIn(b"END\r\n", reply)
+
+
+class PipelinedDifferential(TwoServers, unittest.TestCase):
+    """Every case in one write, on servers of its own, so that the stream cannot meet what
+    earlier tests left behind: once (a CI run, 2026-12-04; not reproduced since) memcached
+    answered the stream's first `mg new1 N30` with Z, "already won", for an item an
+    earlier test had made and then flushed, where braid answered W."""
+
+    def test_pipelined_everything(self):
+        everything = "".join(CASES[name] for name in sorted(CASES)
+                             if name not in KNOWN_DIFFERENCES | NOT_PIPELINED
+                             and len(CASES[name]) < 5000)
+        self.compare("pipelined", everything, "whole")
 
 
 class Clients(unittest.TestCase):

@@ -150,30 +150,6 @@ bool Connection::acceptPartialLine(std::string_view partial) const {
     return multiget && partial.size() <= options.maxMultigetLine;
 }
 
-namespace {
-
-// The storage command a name stands for, if any.
-std::optional<StoreMode> storageMode(std::string_view command) {
-    static constexpr std::pair<std::string_view, StoreMode> modes[] = {
-        {"set", StoreMode::set},         {"add", StoreMode::add},
-        {"replace", StoreMode::replace}, {"append", StoreMode::append},
-        {"prepend", StoreMode::prepend}, {"cas", StoreMode::cas},
-    };
-    for (const auto& [name, mode] : modes) {
-        if (command == name) {
-            return mode;
-        }
-    }
-    return std::nullopt;
-}
-
-bool isGet(std::string_view command) {
-    return command == "get" || command == "gets" || command == "gat" || command == "gats" ||
-           command == "bget";
-}
-
-} // namespace
-
 // memcached's process_command_ascii: the command, then its token-count rule (memcached
 // counts the terminal token: "get k" is 3), then the command itself.
 void Connection::runLine(std::string_view line) {

@@ -2,6 +2,8 @@
 
 #include "text.hpp"
 
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 namespace braid::memcache::detail {
@@ -22,24 +24,14 @@ std::string_view nextWord(std::string_view& line) noexcept {
     return word;
 }
 
-// A data block's length as digits only; false on anything else or an absurd length.
+// A data block's length as the storage commands read it, with its closing \r\n.
 bool blockLength(std::string_view word, std::size_t& out) noexcept {
-    if (word.empty() || word.size() > 9) {
+    std::int32_t length = 0;
+    if (!parseI32(word, length) || length < 0 || length > INT_MAX - 2) {
         return false;
     }
-    out = 0;
-    for (char c : word) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        out = out * 10 + static_cast<std::size_t>(c - '0');
-    }
+    out = static_cast<std::size_t>(length) + 2;
     return true;
-}
-
-bool isStorage(std::string_view command) noexcept {
-    return command == "set" || command == "add" || command == "replace" || command == "append" ||
-           command == "prepend" || command == "cas";
 }
 
 bool takesOneKey(std::string_view command) noexcept {
@@ -58,7 +50,7 @@ void add(KeysAhead& out, std::string_view key) noexcept {
 bool scanLine(std::string_view line, KeysAhead& out, std::size_t& block) noexcept {
     block = 0;
     std::string_view command = nextWord(line);
-    if (command == "get" || command == "gets" || command == "gat" || command == "gats") {
+    if (isGet(command)) {
         if (command.starts_with("gat")) {
             nextWord(line); // the exptime
         }
@@ -79,7 +71,7 @@ bool scanLine(std::string_view line, KeysAhead& out, std::size_t& block) noexcep
     std::string_view length;
     if (command == "ms") {
         length = nextWord(line);
-    } else if (isStorage(command)) {
+    } else if (storageMode(command)) {
         nextWord(line); // flags
         nextWord(line); // exptime
         length = nextWord(line);
@@ -87,11 +79,7 @@ bool scanLine(std::string_view line, KeysAhead& out, std::size_t& block) noexcep
         return false;
     }
     add(out, key);
-    if (!blockLength(length, block)) {
-        return false;
-    }
-    block += 2; // the \r\n after the data
-    return true;
+    return blockLength(length, block);
 }
 
 } // namespace

@@ -23,7 +23,7 @@ struct KeysAhead {
     std::size_t count = 0;
 };
 
-// The keys of the first requests in `input` (text get/gets/gat/gats, the storage commands,
+// The keys of the first requests in `input` (the text retrievals, the storage commands,
 // delete, incr, decr, touch and the meta commands), up to `capacity`; data blocks skipped.
 void findKeysAhead(std::string_view input, KeysAhead& out) noexcept;
 

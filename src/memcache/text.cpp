@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <limits>
+#include <utility>
 
 namespace braid::memcache::detail {
 
@@ -32,6 +33,25 @@ Tokens tokenize(std::string_view line) noexcept {
     }
     tokens.ntokens = count + 1;
     return tokens;
+}
+
+std::optional<StoreMode> storageMode(std::string_view command) noexcept {
+    static constexpr std::pair<std::string_view, StoreMode> modes[] = {
+        {"set", StoreMode::set},         {"add", StoreMode::add},
+        {"replace", StoreMode::replace}, {"append", StoreMode::append},
+        {"prepend", StoreMode::prepend}, {"cas", StoreMode::cas},
+    };
+    for (const auto& [name, mode] : modes) {
+        if (command == name) {
+            return mode;
+        }
+    }
+    return std::nullopt;
+}
+
+bool isGet(std::string_view command) noexcept {
+    return command == "get" || command == "gets" || command == "gat" || command == "gats" ||
+           command == "bget";
 }
 
 namespace {

@@ -4,9 +4,12 @@
 // malformed request the way memcached does.
 #pragma once
 
+#include <braid/memcache/store.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +38,11 @@ struct Tokens {
 };
 
 Tokens tokenize(std::string_view line) noexcept;
+
+// The storage command (set, add, replace, append, prepend, cas) a name stands for, if any.
+std::optional<StoreMode> storageMode(std::string_view command) noexcept;
+// Whether a command is one of the text protocol's retrievals (get, gets, gat, gats, bget).
+bool isGet(std::string_view command) noexcept;
 
 // strtoull/strtoul/strtol as memcached's safe_strto* use them: leading white space and a
 // sign are allowed, the number must be followed by the end or white space, overflow of
